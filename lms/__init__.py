@@ -1,0 +1,131 @@
+"""Helix LMS: a plugin-style course engine for continuing medical education.
+
+``create_app`` is a list of named steps. None of them queries the database, runs migrations or prompts:
+set-up work belongs to the CLI (``flask db upgrade``, ``flask courses sync``, ``flask users demo``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from lms.config import Config, config_from_env, ensure_secret_key, env_overrides
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` is a config class or a mapping of overrides."""
+    app = Flask(__name__, instance_relative_config=False)
+    load_config(app, config)
+    from lms.startup import forbid_queries
+
+    with forbid_queries(app.config.get("FORBID_QUERIES_AT_STARTUP", False)):
+        init_extensions(app)
+        load_plugins(app)
+        register_blueprints(app)
+        register_error_handlers(app)
+        register_request_hooks(app)
+        register_template_helpers(app)
+        register_cli(app)
+    return app
+
+
+def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> None:
+    """Class defaults, then ``LMS_*`` environment variables, then explicit overrides."""
+    if isinstance(config, type):
+        app.config.from_object(config)
+        app.config.update(env_overrides())
+    else:
+        app.config.from_object(config_from_env())
+        app.config.update(env_overrides())
+        if config:
+            base = config.get("CONFIG_CLASS")
+            if base is not None:
+                app.config.from_object(base)
+                app.config.update(env_overrides())
+            app.config.update({k: v for k, v in config.items() if k != "CONFIG_CLASS"})
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.sqlite3'}"
+    ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    if app.config.get("ENV_NAME") == "production":
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind one reverse proxy: trust its X-Forwarded-For/Proto so rate limits see client addresses.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+
+def init_extensions(app: Flask) -> None:
+    import lms.models  # noqa: F401  (every table registered on the metadata)
+    from lms.auth.services import load_user_from_session
+    from lms.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,  # SQLite needs batch mode to alter tables
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_from_session)
+    if app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
+        from lms.startup import enable_sqlite_pragmas
+
+        enable_sqlite_pragmas(app)
+
+
+def load_plugins(app: Flask) -> None:
+    """Build the plugin registries (question types, course sources) once; they are read-only after."""
+    from lms.plugins import build_registries
+
+    app.extensions["lms"] = build_registries()
+
+
+def register_blueprints(app: Flask) -> None:
+    from lms.admin.routes import bp as admin_bp
+    from lms.auth.routes import bp as auth_bp
+    from lms.catalog.routes import bp as catalog_bp
+    from lms.learning.routes import bp as learning_bp
+    from lms.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(learning_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_error_handlers(app: Flask) -> None:
+    from lms.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from lms.security import init_security_headers
+
+    init_security_headers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from lms.templating import init_templating
+
+    init_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    from lms.auth.cli import users_cli
+
+    app.cli.add_command(users_cli)

@@ -1,0 +1,117 @@
+"""Administration pages: accounts, roles, the mail outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms.admin import services as admin_services
+from lms.admin.forms import DisableForm, EnableForm, RoleForm
+from lms.auth import services as account_services
+from lms.auth.models import ALL_ROLES, User
+from lms.auth.permissions import role_required
+from lms.extensions import db
+from lms.mail import read_outbox
+
+bp = Blueprint("admin", __name__)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/")
+@role_required("admin")
+def index() -> Response:
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+@role_required("admin")
+def users() -> str:
+    query = request.args.get("q", "")[:100]
+    role = request.args.get("role", "")
+    if role not in ALL_ROLES:
+        role = ""
+    rows = admin_services.search_users(query, role)
+    return render_template("admin/users.html", users=rows, q=query, role=role, roles=ALL_ROLES)
+
+
+@bp.get("/users/<int:user_id>")
+@role_required("admin")
+def user_detail(user_id: int) -> str:
+    user = _user_or_404(user_id)
+    return _render_detail(user)
+
+
+def _render_detail(
+    user: User, role_form: RoleForm | None = None, disable_form: DisableForm | None = None
+) -> str:
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        role_form=role_form or RoleForm(),
+        disable_form=disable_form or DisableForm(),
+        enable_form=EnableForm(),
+        events=admin_services.audit_trail(user),
+    )
+
+
+@bp.post("/users/<int:user_id>/roles")
+@role_required("admin")
+def change_role(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _render_detail(user, role_form=form), 400
+    try:
+        if form.action.data == "grant":
+            account_services.grant_role(user, form.role.data, actor=current_user)
+        else:
+            account_services.revoke_role(user, form.role.data, actor=current_user)
+    except account_services.AccountError as exc:
+        db.session.rollback()
+        form.role.errors.append(exc.message)
+        return _render_detail(user, role_form=form), 400
+    db.session.commit()
+    flash(f"Roles of {user.full_name} updated.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/disable")
+@role_required("admin")
+def disable(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    form = DisableForm()
+    if not form.validate_on_submit():
+        return _render_detail(user, disable_form=form), 400
+    try:
+        account_services.disable_user(user, form.reason.data, actor=current_user)
+    except account_services.AccountError as exc:
+        db.session.rollback()
+        form.reason.errors.append(exc.message)
+        return _render_detail(user, disable_form=form), 400
+    db.session.commit()
+    flash(f"{user.full_name} can no longer log in. Their records are kept.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/enable")
+@role_required("admin")
+def enable(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    if EnableForm().validate_on_submit():
+        account_services.enable_user(user, actor=current_user)
+        db.session.commit()
+        flash(f"{user.full_name} can log in again.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.get("/outbox")
+@role_required("admin")
+def outbox() -> str:
+    return render_template("admin/outbox.html", messages=read_outbox())

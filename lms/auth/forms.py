@@ -1,0 +1,158 @@
+"""Account forms. Field names are part of the public contract (tests, password managers, autofill)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from lms.auth.models import PROFESSIONS
+from lms.auth.services import ProfileData, password_problem
+from lms.forms import select_choices
+
+
+@cache
+def country_choices() -> list[SelectChoice]:
+    countries = sorted(pycountry.countries, key=lambda c: getattr(c, "common_name", c.name))
+    return select_choices(
+        [("", "Choose your country")] + [(c.alpha_2, getattr(c, "common_name", c.name)) for c in countries]
+    )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _no_control_chars(form: FlaskForm, field: StringField) -> None:
+    if field.data and any(ord(c) < 32 for c in field.data):
+        raise ValidationError("Remove the control characters from this field.")
+
+
+class ProfileFieldsMixin:
+    full_name = StringField(
+        "Full name (as it should appear on certificates)",
+        validators=[DataRequired(), Length(min=2, max=200), _no_control_chars],
+        filters=[_strip],
+        render_kw={"autocomplete": "name"},
+    )
+    profession = SelectField(
+        "Profession",
+        choices=select_choices([("", "Choose your profession"), *PROFESSIONS.items()]),
+        validators=[DataRequired(message="Choose your profession.")],
+        render_kw={"autocomplete": "organization-title"},
+    )
+    specialty = StringField(
+        "Specialty",
+        validators=[DataRequired(), Length(max=120), _no_control_chars],
+        filters=[_strip],
+        render_kw={"autocomplete": "off", "placeholder": "e.g. Haematology"},
+    )
+    country = SelectField(
+        "Country",
+        choices=country_choices,
+        validators=[DataRequired(message="Choose your country.")],
+        render_kw={"autocomplete": "country"},
+    )
+    licence_number = StringField(
+        "Licence or registration number (optional)",
+        validators=[Optional(), Length(max=64), _no_control_chars],
+        filters=[_strip],
+        description="Printed on CME certificates when given.",
+        render_kw={"autocomplete": "off"},
+    )
+
+    def profile_data(self) -> ProfileData:
+        return ProfileData(
+            full_name=self.full_name.data,
+            profession=self.profession.data,
+            specialty=self.specialty.data or "",
+            country=self.country.data,
+            licence_number=self.licence_number.data or None,
+        )
+
+
+class RegistrationForm(ProfileFieldsMixin, FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=256)],
+        description="At least 10 characters. A passphrase of several words is easy to remember.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Repeat password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data or "", self.email.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ProfileForm(ProfileFieldsMixin, FlaskForm):
+    pass
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=256)],
+        description="At least 10 characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(message="Enter a valid email address.")],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=256)],
+        description="At least 10 characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,0 +1,307 @@
+"""Account rules: registration, authentication, passwords, roles, disabling.
+
+Services take plain arguments, never read the request, and only flush: the caller commits once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.auth.models import GRANTABLE_ROLES, AuditEvent, PasswordResetToken, User, UserRole
+from lms.extensions import db
+from lms.timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+
+class AccountError(Exception):
+    """A rule was broken; ``field`` names the form field the message belongs to, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    full_name: str
+    profession: str
+    specialty: str
+    country: str
+    licence_number: str | None
+
+
+@dataclass(frozen=True)
+class Registration:
+    email: str
+    password: str
+    profile: ProfileData
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why a new password is refused, or None. Length beats composition rules (NIST SP 800-63B)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if email and password.strip().lower() == normalise_email(email):
+        return "Do not use your email address as your password."
+    if len(set(password)) < 4:
+        return "This password is too easy to guess."
+    return None
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _clean_profile(profile: ProfileData) -> ProfileData:
+    return ProfileData(
+        full_name=" ".join(profile.full_name.split()),
+        profession=profile.profession,
+        specialty=profile.specialty.strip(),
+        country=profile.country.strip().upper(),
+        licence_number=(profile.licence_number or "").strip() or None,
+    )
+
+
+def register(data: Registration) -> User:
+    """Create a learner account. Raises AccountError if the email is taken or the password is weak."""
+    email = normalise_email(data.email)
+    if get_user_by_email(email) is not None:
+        raise AccountError(
+            "An account with this email already exists. Log in or reset your password.", "email"
+        )
+    problem = password_problem(data.password, email)
+    if problem:
+        raise AccountError(problem, "password")
+    profile = _clean_profile(data.profile)
+    user = User(
+        email=email,
+        password_hash=hash_password(data.password),
+        full_name=profile.full_name,
+        profession=profile.profession,
+        specialty=profile.specialty,
+        country=profile.country,
+        licence_number=profile.licence_number,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_user(
+    email: str,
+    full_name: str,
+    password: str,
+    roles: tuple[str, ...] = (),
+    *,
+    profession: str = "other",
+    country: str = "US",
+    specialty: str = "",
+) -> User:
+    """Create an account for scripts and the CLI (same rules as registration)."""
+    user = register(
+        Registration(
+            email=email,
+            password=password,
+            profile=ProfileData(full_name, profession, specialty, country, None),
+        )
+    )
+    for role in roles:
+        grant_role(user, role)
+    return user
+
+
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> User | None:
+    """The active user with these credentials, or None (same answer for unknown email and bad password)."""
+    global _DUMMY_HASH
+    user = get_user_by_email(email)
+    if user is None:
+        # Spend the same time hashing so response times do not reveal which emails exist.
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(8))
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    if not user.is_active:
+        return None
+    user.last_login_at = now or utcnow()
+    return user
+
+
+def update_profile(user: User, profile: ProfileData) -> None:
+    clean = _clean_profile(profile)
+    user.full_name = clean.full_name
+    user.profession = clean.profession
+    user.specialty = clean.specialty
+    user.country = clean.country
+    user.licence_number = clean.licence_number
+    db.session.flush()
+
+
+def set_password(user: User, new_password: str) -> None:
+    problem = password_problem(new_password, user.email)
+    if problem:
+        raise AccountError(problem, "new_password")
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1  # log out every other session
+    db.session.flush()
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not check_password_hash(user.password_hash, current_password):
+        raise AccountError("Your current password is not correct.", "current_password")
+    set_password(user, new_password)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_reset_token(user: User, now: datetime | None = None) -> str:
+    """Issue a single-use reset token; only its digest is stored. Older unused tokens stop working."""
+    now = now or utcnow()
+    for old in db.session.scalars(
+        select(PasswordResetToken).where(
+            PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
+        )
+    ):
+        old.used_at = now
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config.get("PASSWORD_RESET_HOURS", 2)
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def user_for_reset_token(token: str, now: datetime | None = None) -> User | None:
+    row = _valid_token_row(token, now or utcnow())
+    return row.user if row else None
+
+
+def _valid_token_row(token: str, now: datetime) -> PasswordResetToken | None:
+    row = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == _token_digest(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now or not row.user.is_active:
+        return None
+    return row
+
+
+def reset_password(token: str, new_password: str, now: datetime | None = None) -> User:
+    """Use a reset token once to set a new password."""
+    now = now or utcnow()
+    row = _valid_token_row(token, now)
+    if row is None:
+        raise AccountError("This reset link is invalid, expired or already used. Ask for a new one.")
+    set_password(row.user, new_password)
+    row.used_at = now
+    db.session.flush()
+    return row.user
+
+
+def grant_role(user: User, role: str, actor: User | None = None) -> bool:
+    """Give ``user`` a role; returns False if they already had it."""
+    if role not in GRANTABLE_ROLES:
+        raise AccountError(f"Unknown role {role!r}: choose one of {', '.join(GRANTABLE_ROLES)}.")
+    if user.has_role(role):
+        return False
+    user.role_rows.append(UserRole(role=role))
+    audit(actor, "grant_role", "user", user.id, role)
+    db.session.flush()
+    return True
+
+
+def revoke_role(user: User, role: str, actor: User | None = None) -> bool:
+    if role not in GRANTABLE_ROLES:
+        raise AccountError(f"Unknown role {role!r}: choose one of {', '.join(GRANTABLE_ROLES)}.")
+    rows = [r for r in user.role_rows if r.role == role]
+    if not rows:
+        return False
+    if role == "admin" and actor is not None and actor.id == user.id:
+        raise AccountError("You cannot remove your own administrator role.")
+    for r in rows:
+        user.role_rows.remove(r)
+    audit(actor, "revoke_role", "user", user.id, role)
+    db.session.flush()
+    return True
+
+
+def disable_user(user: User, reason: str, actor: User | None = None, now: datetime | None = None) -> None:
+    """Stop an account from logging in; all its records stay."""
+    reason = reason.strip()
+    if not reason:
+        raise AccountError("Give a reason: it is kept in the audit trail.", "reason")
+    if actor is not None and actor.id == user.id:
+        raise AccountError("You cannot disable your own account.")
+    user.disabled_at = now or utcnow()
+    user.disabled_reason = reason
+    user.session_version += 1
+    audit(actor, "disable_user", "user", user.id, reason)
+    db.session.flush()
+
+
+def enable_user(user: User, actor: User | None = None) -> None:
+    user.disabled_at = None
+    user.disabled_reason = None
+    audit(actor, "enable_user", "user", user.id, "")
+    db.session.flush()
+
+
+def audit(actor: User | None, action: str, target_type: str, target_id: object, detail: str) -> None:
+    db.session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None,
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            detail=detail,
+        )
+    )
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login loader: the id carries the session version, so old sessions die after a reset."""
+    try:
+        raw_id, raw_version = session_id.split(".", 1)
+        user_id, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_version != version or not user.is_active:
+        return None
+    return user

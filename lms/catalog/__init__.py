@@ -1,0 +1,1 @@
+"""Courses, versions, modules, lessons and enrolment."""

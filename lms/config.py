@@ -1,0 +1,160 @@
+"""Configuration classes plus ``LMS_*`` environment variables.
+
+Classes hold the defaults for each environment; environment variables override them so that one build runs
+anywhere (a laptop with SQLite, several gunicorn processes on PostgreSQL and Redis).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "LMS_"
+
+#: Environment variables read by every configuration, mapped to Flask config keys.
+ENV_KEYS: dict[str, str] = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "SITE_NAME": "SITE_NAME",
+    "PROVIDER_NAME": "PROVIDER_NAME",
+    "SMTP_HOST": "SMTP_HOST",
+    "SMTP_PORT": "SMTP_PORT",
+    "SMTP_USERNAME": "SMTP_USERNAME",
+    "SMTP_PASSWORD": "SMTP_PASSWORD",
+    "SMTP_STARTTLS": "SMTP_STARTTLS",
+    "MAIL_SENDER": "MAIL_SENDER",
+    "MAIL_OUTBOX": "MAIL_OUTBOX",
+    "BASE_URL": "BASE_URL",
+    "LOGIN_LIMIT_PER_ADDRESS": "LOGIN_LIMIT_PER_ADDRESS",
+    "LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+    "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
+}
+
+_INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
+_BOOL_KEYS = {"SMTP_STARTTLS"}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the app cannot start safely with the configuration it was given."""
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    SITE_NAME = "Helix LMS"
+    PROVIDER_NAME = "Helix Medical Education"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled from the instance folder when unset
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ADDRESS = "20 per 5 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
+    PASSWORD_RESET_HOURS = 2
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+    MAIL_SENDER = "Helix LMS <no-reply@helix-lms.invalid>"
+    MAIL_OUTBOX: str | None = None  # defaults to <instance>/outbox
+    BASE_URL: str | None = None
+    MAX_UPLOAD_MB = 25
+    # Start-up guard: fail if building the app touched the database (debug and testing).
+    FORBID_QUERIES_AT_STARTUP = False
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    FORBID_QUERIES_AT_STARTUP = True
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    FORBID_QUERIES_AT_STARTUP = True
+    # Fast hashes keep the suite quick; never in production.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env(environ: dict[str, str] | None = None) -> type[Config]:
+    """Pick the configuration class named by ``LMS_CONFIG`` (development by default)."""
+    env = os.environ if environ is None else environ
+    name = env.get(ENV_PREFIX + "CONFIG", "development").lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"LMS_CONFIG={name!r} is not one of {', '.join(sorted(CONFIGS))}.") from None
+
+
+def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Read the ``LMS_*`` variables that are set, converted to the types Flask expects."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for suffix, key in ENV_KEYS.items():
+        raw = env.get(ENV_PREFIX + suffix)
+        if raw is None or raw == "":
+            continue
+        if key in _INT_KEYS:
+            values[key] = int(raw)
+        elif key in _BOOL_KEYS:
+            values[key] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        else:
+            values[key] = raw
+    return values
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:
+    """Give development a stable secret key kept in ``instance/``; refuse to run production without one.
+
+    A key generated per process would log everyone out at each restart and break multi-process servers, so
+    development keeps the one it generated; production must be given one explicitly.
+    """
+    if config.get("SECRET_KEY"):
+        return
+    if config.get("ENV_NAME") == "production":
+        raise ConfigError(
+            "LMS_SECRET_KEY is not set. Production refuses to start without a fixed secret key: sessions, "
+            "CSRF tokens and password-reset links are signed with it, and every app process must share it. "
+            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        config["SECRET_KEY"] = key_file.read_text().strip()
+        return
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    config["SECRET_KEY"] = key

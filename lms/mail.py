@@ -1,0 +1,81 @@
+"""Outgoing mail: SMTP when ``LMS_SMTP_HOST`` is set, otherwise a file outbox in ``instance/outbox``.
+
+The outbox keeps development and small installations working without a mail server; administrators read it
+at /admin/outbox.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+from lms.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    name: str
+    to: str
+    subject: str
+    date: str
+    body: str
+
+
+def outbox_dir(config: Any | None = None) -> Path:
+    cfg = config if config is not None else current_app.config
+    return Path(cfg.get("MAIL_OUTBOX") or Path(current_app.instance_path) / "outbox")
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Send a plain-text message through the configured transport."""
+    cfg = current_app.config
+    msg = EmailMessage()
+    msg["From"] = cfg["MAIL_SENDER"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    now = utcnow()
+    msg["Date"] = format_datetime(now.replace(tzinfo=UTC))
+    msg["Message-ID"] = make_msgid(domain="helix-lms")
+    msg.set_content(body)
+    if cfg.get("SMTP_HOST"):
+        with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=20) as smtp:
+            if cfg.get("SMTP_STARTTLS"):
+                smtp.starttls()
+            if cfg.get("SMTP_USERNAME"):
+                smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+            smtp.send_message(msg)
+        return
+    folder = outbox_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = now.strftime("%Y%m%dT%H%M%S%f")
+    (folder / f"{stamp}.eml").write_bytes(msg.as_bytes(policy=default_policy))
+
+
+def read_outbox(limit: int = 100) -> list[OutboxMessage]:
+    """The newest messages in the file outbox, newest first."""
+    folder = outbox_dir()
+    if not folder.is_dir():
+        return []
+    messages = []
+    for path in sorted(folder.glob("*.eml"), reverse=True)[:limit]:
+        parsed = message_from_bytes(path.read_bytes(), policy=default_policy)
+        body_part = parsed.get_body(preferencelist=("plain",))
+        messages.append(
+            OutboxMessage(
+                name=path.name,
+                to=str(parsed["To"]),
+                subject=str(parsed["Subject"]),
+                date=str(parsed["Date"]),
+                body=body_part.get_content() if body_part else "",
+            )
+        )
+    return messages

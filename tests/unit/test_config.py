@@ -1,0 +1,86 @@
+"""Configuration: classes, LMS_* variables, secret-key rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from lms import create_app
+from lms.config import (
+    ConfigError,
+    ProductionConfig,
+    config_from_env,
+    ensure_secret_key,
+    env_overrides,
+)
+
+
+def test_env_overrides_are_typed():
+    values = env_overrides(
+        {
+            "LMS_DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "LMS_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+            "LMS_SITE_NAME": "Helix",
+            "LMS_PROVIDER_NAME": "Provider",
+            "LMS_SMTP_PORT": "2525",
+            "LMS_SMTP_STARTTLS": "no",
+        }
+    )
+    assert values == {
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "SITE_NAME": "Helix",
+        "PROVIDER_NAME": "Provider",
+        "SMTP_PORT": 2525,
+        "SMTP_STARTTLS": False,
+    }
+
+
+def test_config_from_env_rejects_unknown():
+    assert config_from_env({"LMS_CONFIG": "production"}) is ProductionConfig
+    with pytest.raises(ConfigError, match="LMS_CONFIG"):
+        config_from_env({"LMS_CONFIG": "staging"})
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(ConfigError, match="LMS_SECRET_KEY is not set"):
+        create_app(ProductionConfig)
+
+
+def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    app = create_app(ProductionConfig)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_development_generates_secret_once_and_keeps_it(tmp_path):
+    first: dict = {"ENV_NAME": "development"}
+    ensure_secret_key(first, tmp_path)
+    second: dict = {"ENV_NAME": "development"}
+    ensure_secret_key(second, tmp_path)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert len(first["SECRET_KEY"]) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_factory_runs_no_queries(migrated, monkeypatch):
+    """Building the app must not touch the database (the start-up guard would raise)."""
+    from lms.startup import StartupQueryError, forbid_queries
+
+    with pytest.raises(StartupQueryError), forbid_queries(True):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(migrated)
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("select 1"))
+        finally:
+            engine.dispose()
+    monkeypatch.setenv("LMS_DATABASE_URL", migrated)
+    from lms.config import TestingConfig
+
+    create_app(TestingConfig)  # would raise StartupQueryError if any step queried

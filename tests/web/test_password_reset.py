@@ -1,0 +1,111 @@
+"""Password reset by an emailed, single-use, expiring link (file outbox when SMTP is not configured)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lms.auth.models import PasswordResetToken
+from lms.extensions import db
+from lms.mail import read_outbox
+from lms.timeutil import utcnow
+from tests import factories
+
+
+def _request_link(app, client, email="ana@example.org") -> str:
+    response = client.post("/forgot-password", data={"email": email})
+    assert response.status_code == 302
+    with app.test_request_context():
+        messages = read_outbox()
+    assert messages, "no message in the outbox"
+    match = re.search(r"http://localhost(/reset-password/\S+)", messages[0].body)
+    assert match, messages[0].body
+    return match.group(1)
+
+
+def test_reset_flow_single_use(app, client):
+    factories.create_user(app, email="ana@example.org", password="correct horse battery")
+    link = _request_link(app, client)
+    with app.test_request_context():
+        message = read_outbox()[0]
+    assert message.to == "ana@example.org"
+    assert "Reset your" in message.subject
+
+    assert client.get(link).status_code == 200
+    response = client.post(
+        link, data={"new_password": "a fresh passphrase", "confirm_password": "a fresh passphrase"}
+    )
+    assert response.status_code == 302
+    # The old password no longer works; the new one does.
+    assert (
+        client.post(
+            "/login", data={"email": "ana@example.org", "password": "correct horse battery"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post("/login", data={"email": "ana@example.org", "password": "a fresh passphrase"}).status_code
+        == 302
+    )
+    client.post("/logout")
+    # Single use.
+    again = client.post(
+        link,
+        data={"new_password": "another passphrase!", "confirm_password": "another passphrase!"},
+    )
+    assert again.status_code == 410
+    assert (
+        client.post(
+            "/login", data={"email": "ana@example.org", "password": "another passphrase!"}
+        ).status_code
+        == 400
+    )
+
+
+def test_reset_link_expires(app, client):
+    factories.create_user(app, email="ana@example.org")
+    link = _request_link(app, client)
+    with app.app_context():
+        token = db.session.scalar(select(PasswordResetToken))
+        token.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "cannot be used" in response.get_data(as_text=True)
+
+
+def test_newer_link_replaces_older(app, client):
+    factories.create_user(app, email="ana@example.org")
+    first = _request_link(app, client)
+    second = _request_link(app, client)
+    assert first != second
+    assert client.get(first).status_code == 410
+    assert client.get(second).status_code == 200
+
+
+def test_unknown_email_gets_same_answer_and_no_mail(app, client):
+    response = client.post("/forgot-password", data={"email": "nobody@example.org"}, follow_redirects=True)
+    assert "If an account exists" in response.get_data(as_text=True)
+    with app.test_request_context():
+        assert read_outbox() == []
+
+
+def test_only_token_digest_is_stored(app, client):
+    factories.create_user(app, email="ana@example.org")
+    link = _request_link(app, client)
+    token = link.rsplit("/", 1)[1]
+    with app.app_context():
+        row = db.session.scalar(select(PasswordResetToken))
+        assert token not in row.token_hash
+        assert len(row.token_hash) == 64
+
+
+def test_admin_reads_outbox(app, client, auth):
+    factories.create_user(app, email="ana@example.org")
+    _request_link(app, client)
+    auth.login("admin")
+    html = client.get("/admin/outbox").get_data(as_text=True)
+    assert "ana@example.org" in html
+    assert "/reset-password/" in html

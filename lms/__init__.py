@@ -99,11 +99,13 @@ def register_blueprints(app: Flask) -> None:
     from lms.catalog.routes import bp as catalog_bp
     from lms.learning.routes import bp as learning_bp
     from lms.main.routes import bp as main_bp
+    from lms.quizzes.routes import bp as quizzes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(quizzes_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
@@ -127,5 +129,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
+    from lms.coursepacks.cli import courses_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(courses_cli)

@@ -31,6 +31,7 @@ ENV_KEYS: dict[str, str] = {
     "LOGIN_LIMIT_PER_ADDRESS": "LOGIN_LIMIT_PER_ADDRESS",
     "LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
+    "COURSES_DIR": "COURSES_DIR",
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
@@ -74,6 +75,8 @@ class Config:
     MAIL_OUTBOX: str | None = None  # defaults to <instance>/outbox
     BASE_URL: str | None = None
     MAX_UPLOAD_MB = 25
+    #: bundled course packages (one folder per course)
+    COURSES_DIR = str(Path(__file__).resolve().parent.parent / "courses")
     # Start-up guard: fail if building the app touched the database (debug and testing).
     FORBID_QUERIES_AT_STARTUP = False
 

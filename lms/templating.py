@@ -29,6 +29,10 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["minutes"] = format_minutes
 
+    from lms.learning.routes import item_url
+
+    app.jinja_env.globals["item_url"] = item_url
+
     @app.context_processor
     def site() -> dict[str, Any]:
         return {

@@ -1,12 +1,75 @@
-"""Catalog pages."""
+"""Catalog pages: the course list, a course's page, enrolment and course media."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from lms.catalog import services
+from lms.catalog.models import Course
+from lms.extensions import db
 
 bp = Blueprint("catalog", __name__)
 
 
+def published_or_404(slug: str) -> Course:
+    course = services.get_published_course(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
 @bp.get("/courses")
 def index() -> str:
-    return render_template("catalog/index.html", courses=[])
+    query = request.args.get("q", "")[:100]
+    specialty = request.args.get("specialty", "")[:120]
+    courses = services.published_courses(query, specialty)
+    return render_template(
+        "catalog/index.html",
+        courses=courses,
+        q=query,
+        specialty=specialty,
+        specialties=services.all_specialties(),
+    )
+
+
+@bp.get("/courses/<slug>")
+def detail(slug: str) -> str:
+    course = published_or_404(slug)
+    page = services.course_page(course, current_user)
+    return render_template("catalog/detail.html", page=page, form=FlaskForm())
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str) -> Response:
+    course = published_or_404(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "leave":
+        services.leave(current_user, course)
+        db.session.commit()
+        flash(f"You have left “{course.title}”. Your progress is kept if you enrol again.", "info")
+        return redirect(url_for("catalog.detail", slug=slug))
+    services.enrol(current_user, course)
+    db.session.commit()
+    flash(f"You are enrolled in “{course.title}”.", "success")
+    return redirect(url_for("learning.resume", slug=slug))
+
+
+@bp.get("/courses/<slug>/media/<path:path>")
+def media(slug: str, path: str) -> Response:
+    course = published_or_404(slug)
+    asset = services.media_asset(course, f"media/{path}")
+    if asset is None:
+        abort(404)
+    response = Response(asset.data, mimetype=asset.mime)
+    response.set_etag(asset.sha256)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    # SVGs opened directly get no script at all.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
+    )
+    return response.make_conditional(request)

@@ -1,9 +1,15 @@
-"""Learner pages."""
+"""Learner pages: dashboard, resume, lessons and completion."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from lms.catalog.routes import published_or_404
+from lms.catalog.services import course_page, get_enrolment
+from lms.extensions import db
+from lms.learning import services
 
 bp = Blueprint("learning", __name__)
 
@@ -11,4 +17,64 @@ bp = Blueprint("learning", __name__)
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:
-    return render_template("learning/dashboard.html", rows=[])
+    return render_template("learning/dashboard.html", rows=services.dashboard(current_user))
+
+
+def _require_enrolment(course) -> Response | None:
+    enrolment = get_enrolment(current_user, course)
+    if enrolment is None or not enrolment.active:
+        flash("Enrol in this course to open its lessons and quizzes.", "info")
+        return redirect(url_for("catalog.detail", slug=course.slug))
+    return None
+
+
+@bp.get("/courses/<slug>/resume")
+@login_required
+def resume(slug: str) -> Response:
+    """Send the learner to the first unfinished item."""
+    course = published_or_404(slug)
+    if (gate := _require_enrolment(course)) is not None:
+        return gate
+    page = course_page(course, current_user)
+    target = page.progress.next_item
+    if target is None:
+        flash("You have finished every item of this course.", "success")
+        return redirect(url_for("catalog.detail", slug=slug))
+    return redirect(item_url(slug, target.key, target.kind))
+
+
+def item_url(slug: str, key: str, kind: str) -> str:
+    if kind == "lesson":
+        return url_for("learning.lesson", slug=slug, key=key)
+    return url_for("quizzes.start", slug=slug, key=key)
+
+
+@bp.get("/courses/<slug>/lessons/<key>")
+@login_required
+def lesson(slug: str, key: str) -> str | Response:
+    course = published_or_404(slug)
+    if (gate := _require_enrolment(course)) is not None:
+        return gate
+    page = services.lesson_page(course, current_user, key)
+    if page is None:
+        abort(404)
+    return render_template("learning/lesson.html", page=page, form=FlaskForm())
+
+
+@bp.post("/courses/<slug>/lessons/<key>/complete")
+@login_required
+def complete(slug: str, key: str) -> Response:
+    course = published_or_404(slug)
+    if (gate := _require_enrolment(course)) is not None:
+        return gate
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    page = services.lesson_page(course, current_user, key)
+    if page is None:
+        abort(404)
+    services.record_completion(current_user.id, course.id, key, page.version.number)
+    db.session.commit()
+    if page.next is not None:
+        return redirect(item_url(slug, page.next.key, page.next.kind))
+    flash("Lesson complete.", "success")
+    return redirect(url_for("catalog.detail", slug=slug))

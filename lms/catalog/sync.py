@@ -1,0 +1,177 @@
+"""Storing validated course packages: idempotent, one transaction per course, history never deleted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from lms.catalog.models import Course, CourseVersion, Item, MediaAsset, Module
+from lms.coursepacks.manifest import CoursePackage, Lesson
+from lms.coursepacks.manifest import Quiz as QuizDef
+from lms.extensions import db
+from lms.quizzes.models import Question, Quiz
+
+
+class SyncError(Exception):
+    """The package cannot be stored (for example its slug belongs to a course from another source)."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    slug: str
+    status: str  # created | updated | unchanged
+    version: int
+
+
+def spec_hash(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def store_package(pkg: CoursePackage, source: str) -> SyncResult:
+    """Store ``pkg`` as a new version of its course unless the same content is already the latest version.
+
+    Only flushes: the caller commits (one transaction per course) or rolls back.
+    """
+    course = db.session.scalar(select(Course).where(Course.slug == pkg.slug).with_for_update())
+    if course is not None and course.source != source:
+        raise SyncError(
+            f'slug "{pkg.slug}" is already used by a course from {course.source}; '
+            f"a package from {source} cannot replace it (duplicate slug)"
+        )
+    if course is None:
+        course = Course(slug=pkg.slug, source=source)
+        db.session.add(course)
+        db.session.flush()
+        status, latest = "created", None
+    else:
+        latest = db.session.scalar(
+            select(CourseVersion)
+            .where(CourseVersion.course_id == course.id)
+            .order_by(CourseVersion.number.desc())
+            .limit(1)
+        )
+        if latest is not None and latest.checksum == pkg.checksum:
+            return SyncResult(pkg.slug, "unchanged", latest.number)
+        existing = db.session.scalar(
+            select(CourseVersion.number).where(
+                CourseVersion.course_id == course.id, CourseVersion.checksum == pkg.checksum
+            )
+        )
+        if existing is not None:
+            # A package reverted to an earlier edition: make that version current again, nothing new to store.
+            _set_current(course, pkg, existing)
+            return SyncResult(pkg.slug, "updated", existing)
+        status = "updated"
+    number = (
+        db.session.scalar(select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id))
+        or 0
+    ) + 1
+    version = CourseVersion(
+        course_id=course.id,
+        number=number,
+        edition=pkg.edition,
+        checksum=pkg.checksum,
+        title=pkg.title,
+        summary=pkg.summary,
+        status=pkg.status,
+        estimated_minutes=pkg.estimated_minutes,
+        credit_hours=pkg.credit.hours,
+        details=pkg.metadata(),
+    )
+    db.session.add(version)
+    db.session.flush()
+    _store_content(pkg, version)
+    _set_current(course, pkg, number)
+    db.session.flush()
+    return SyncResult(pkg.slug, status, number)
+
+
+def _set_current(course: Course, pkg: CoursePackage, number: int) -> None:
+    course.current_version_no = number
+    course.title = pkg.title
+    course.summary = pkg.summary
+    course.status = pkg.status
+    course.credit_hours = pkg.credit.hours
+    course.estimated_minutes = pkg.estimated_minutes
+    course.specialties = "|" + "|".join(pkg.specialties) + "|" if pkg.specialties else ""
+
+
+def _store_content(pkg: CoursePackage, version: CourseVersion) -> None:
+    position = 0
+    for m_pos, mod in enumerate(pkg.modules, 1):
+        module = Module(
+            version_id=version.id, key=mod.key, position=m_pos, title=mod.title, summary=mod.summary
+        )
+        db.session.add(module)
+        db.session.flush()
+        for entry in mod.items:
+            position += 1
+            if isinstance(entry, Lesson):
+                db.session.add(
+                    Item(
+                        version_id=version.id,
+                        module_id=module.id,
+                        key=entry.key,
+                        kind="lesson",
+                        position=position,
+                        title=entry.title,
+                        minutes=entry.minutes,
+                        html=entry.html,
+                        citations=list(entry.citations),
+                    )
+                )
+            else:
+                _store_quiz(entry, version, module, position)
+    for media in pkg.media:
+        db.session.add(
+            MediaAsset(
+                version_id=version.id,
+                path=media.path,
+                mime=media.mime,
+                sha256=hashlib.sha256(media.data).hexdigest(),
+                data=media.data,
+            )
+        )
+
+
+def _store_quiz(entry: QuizDef, version: CourseVersion, module: Module, position: int) -> None:
+    item = Item(
+        version_id=version.id,
+        module_id=module.id,
+        key=entry.key,
+        kind=entry.kind,
+        position=position,
+        title=entry.title,
+        minutes=max(1, len(entry.questions) * 2 // (2 if entry.kind == "survey" else 1)),
+    )
+    db.session.add(item)
+    db.session.flush()
+    quiz = Quiz(
+        version_id=version.id,
+        item_id=item.id,
+        key=entry.key,
+        title=entry.title,
+        kind=entry.kind,
+        intro_html=entry.intro_html,
+        settings=entry.settings.as_dict(),
+    )
+    db.session.add(quiz)
+    db.session.flush()
+    db.session.add_all(
+        Question(
+            quiz_id=quiz.id,
+            key=q.key,
+            position=q.position,
+            type=q.type,
+            points=q.points,
+            prompt_html=q.prompt_html,
+            explanation_html=q.explanation_html,
+            reference=q.reference,
+            spec=q.spec,
+            content_hash=spec_hash(q.spec),
+        )
+        for q in entry.questions
+    )

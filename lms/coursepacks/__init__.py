@@ -1,0 +1,1 @@
+"""The course package format: reading, parsing and validating packages into frozen dataclasses."""

@@ -1,0 +1,187 @@
+"""Frozen dataclasses for a parsed, validated course package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+PROFESSION_KEYS = ("physician", "nurse", "pharmacist", "genetic_counsellor", "researcher", "other")
+QUIZ_KINDS = ("quiz", "final", "survey")
+GRADING_METHODS = ("highest", "latest", "first", "average")
+REVIEW_POLICIES = ("score", "correctness", "answers", "after_pass", "never")
+NAVIGATION = ("one_page", "sequential")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located by file and field or line."""
+
+    file: str
+    message: str
+    where: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Faculty:
+    name: str
+    role: str
+    credentials: str
+    disclosure: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    key: str
+    number: int
+    citation: str
+    doi: str = ""
+    pmid: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Credit:
+    hours: float
+    type: str
+    statement: str
+    accreditation: str = ""
+
+
+@dataclass(frozen=True)
+class Dates:
+    release: date
+    last_review: date
+    expiry: date
+
+
+@dataclass(frozen=True)
+class CompletionPolicy:
+    require_all_lessons: bool = True
+    require_quizzes: str = "all"  # all | final | none
+    final_quiz: str = ""
+    evaluation: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionDef:
+    key: str
+    type: str
+    position: int
+    points: float
+    prompt_html: str
+    explanation_html: str
+    reference: str
+    #: the question as authored (type-specific fields included), validated by its question type
+    spec: dict[str, Any] = field(hash=False, compare=True)
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    pass_mark: float = 80.0
+    max_attempts: int = 0
+    cooldown_minutes: int = 0
+    time_limit_minutes: int = 0
+    shuffle_questions: bool = False
+    shuffle_options: bool = True
+    draw: int = 0
+    grading_method: str = "highest"
+    review: str = "answers"
+    navigation: str = "one_page"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Quiz:
+    key: str
+    path: str
+    title: str
+    kind: str
+    intro_html: str
+    settings: QuizSettings
+    questions: tuple[QuestionDef, ...]
+
+    @property
+    def graded(self) -> bool:
+        return self.kind != "survey"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    key: str
+    path: str
+    title: str
+    minutes: int
+    html: str
+    citations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Module:
+    key: str
+    title: str
+    summary: str
+    items: tuple[Lesson | Quiz, ...]
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: str
+    mime: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CoursePackage:
+    slug: str
+    title: str
+    edition: str
+    summary: str
+    audience: tuple[str, ...]
+    specialties: tuple[str, ...]
+    objectives: tuple[str, ...]
+    estimated_minutes: int
+    status: str
+    how_to_participate: str
+    credit: Credit
+    dates: Dates
+    faculty: tuple[Faculty, ...]
+    references: tuple[Reference, ...]
+    completion: CompletionPolicy
+    modules: tuple[Module, ...]
+    media: tuple[MediaFile, ...]
+    checksum: str
+
+    def lessons(self) -> list[Lesson]:
+        return [i for m in self.modules for i in m.items if isinstance(i, Lesson)]
+
+    def quizzes(self) -> list[Quiz]:
+        return [i for m in self.modules for i in m.items if isinstance(i, Quiz)]
+
+    def metadata(self) -> dict[str, Any]:
+        """The manifest facts shown to learners, as JSON-able data."""
+        return {
+            "audience": list(self.audience),
+            "specialties": list(self.specialties),
+            "objectives": list(self.objectives),
+            "how_to_participate": self.how_to_participate,
+            "credit": {
+                "hours": self.credit.hours,
+                "type": self.credit.type,
+                "statement": self.credit.statement,
+                "accreditation": self.credit.accreditation,
+            },
+            "dates": {
+                "release": self.dates.release.isoformat(),
+                "last_review": self.dates.last_review.isoformat(),
+                "expiry": self.dates.expiry.isoformat(),
+            },
+            "faculty": [vars(f) for f in self.faculty],
+            "references": [vars(r) for r in self.references],
+            "completion": vars(self.completion),
+        }

@@ -1,0 +1,26 @@
+"""Learner progress: one row per (learner, course, item key), unique in the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.extensions import db
+from lms.timeutil import utcnow
+
+
+class ProgressRecord(db.Model):
+    """An item a learner has completed. Keyed by the item's stable key, so it survives new course versions."""
+
+    __tablename__ = "progress_record"
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str] = mapped_column(String(80))
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the course version the learner was on when completing (history, never used to hide progress)
+    version_no: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,100 @@
+"""Completion rules: pure functions over plain data, unit-tested without an app.
+
+An item (lesson, quiz, final assessment or evaluation survey) is done when the learner has a progress record
+for its key: lessons by "mark complete", graded quizzes by passing, surveys by submitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SyllabusItem:
+    key: str
+    kind: str  # lesson | quiz | final | survey
+    title: str = ""
+    module_key: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    require_all_lessons: bool = True
+    require_quizzes: str = "all"  # all | final | none
+    final_quiz: str = ""
+    evaluation: str = ""
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    done: int
+    total: int
+    lessons_done: int
+    lessons_total: int
+    next_item: SyllabusItem | None
+    complete: bool
+
+    @property
+    def percent(self) -> int:
+        return percent(self.done, self.total)
+
+    @property
+    def started(self) -> bool:
+        return self.done > 0
+
+
+def percent(done: int, total: int) -> int:
+    """Whole percent, rounded down so 99.6% never shows as 100% before the end."""
+    if total <= 0:
+        return 0
+    return min(100, (100 * done) // total)
+
+
+def required_keys(items: Sequence[SyllabusItem], policy: Policy) -> list[str]:
+    """The items a learner must finish to complete the course, in syllabus order."""
+    keys = []
+    for item in items:
+        if item.kind == "lesson":
+            needed = policy.require_all_lessons
+        elif item.kind == "survey":
+            needed = item.key == policy.evaluation
+        elif policy.require_quizzes == "all":
+            needed = True
+        elif policy.require_quizzes == "final":
+            needed = item.key == policy.final_quiz
+        else:
+            needed = False
+        if needed:
+            keys.append(item.key)
+    return keys
+
+
+def next_item(items: Sequence[SyllabusItem], done: Collection[str]) -> SyllabusItem | None:
+    """Where to resume: the first item in syllabus order not yet done (None when everything is done)."""
+    return next((item for item in items if item.key not in done), None)
+
+
+def course_progress(items: Sequence[SyllabusItem], done: Collection[str], policy: Policy) -> CourseProgress:
+    """Progress towards completion. Records for items no longer in the course are ignored, never lost."""
+    current = {item.key for item in items}
+    finished = set(done) & current
+    required = required_keys(items, policy)
+    lessons = [i.key for i in items if i.kind == "lesson"]
+    return CourseProgress(
+        done=sum(1 for key in required if key in finished),
+        total=len(required),
+        lessons_done=sum(1 for key in lessons if key in finished),
+        lessons_total=len(lessons),
+        next_item=next_item(items, finished),
+        complete=bool(required) and all(key in finished for key in required),
+    )
+
+
+def neighbours(items: Sequence[SyllabusItem], key: str) -> tuple[SyllabusItem | None, SyllabusItem | None]:
+    """The previous and next items around ``key`` in syllabus order."""
+    keys = [i.key for i in items]
+    if key not in keys:
+        return None, None
+    i = keys.index(key)
+    return (items[i - 1] if i > 0 else None, items[i + 1] if i + 1 < len(items) else None)

@@ -1,0 +1,125 @@
+"""The question-type plugin interface.
+
+A question type is a class with a unique ``name`` and a ``label``. It knows everything about one kind of
+question and nothing about HTTP or the database:
+
+- ``validate(spec)`` returns a list of problems, each naming the field (``'answer "E" is not one of the
+  options A-D'``); the course-package validator prefixes them with the file and the question.
+- ``learner_view(spec, seed, shuffle)`` is what a learner may see before submitting: prompt parts and options
+  in the attempt's order, **never** the key, a correctness marker or feedback.
+- ``render_widget(view, response, name)`` returns the HTML of the answer widget (default: the Jinja template
+  ``qtypes/<name>.html``, rendered with ``view``, ``response`` and ``name``).
+- ``parse_response(form, name, spec, seed)`` turns submitted form values into a JSON-able response.
+- ``grade(spec, response)`` is pure: it returns a ``Grade`` with a score in [0, 1] and feedback.
+- ``review(spec, response)`` describes the correct answer for the review page.
+- ``from_gift`` / ``to_gift`` optionally convert from and to Moodle GIFT.
+
+``spec`` is the question's mapping as written in the quiz file (``type``, ``prompt``, ``explanation``,
+``reference``, ``points`` plus the type's own fields). Specs are validated once, at import or sync, so
+``grade`` may assume a valid spec.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from markupsafe import Markup
+
+Spec = Mapping[str, Any]
+COMMON_FIELDS = frozenset({"id", "type", "prompt", "points", "explanation", "reference", "title"})
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The result of grading one response. ``score`` is in [0, 1]; ``correct`` is None when ungraded."""
+
+    score: float
+    correct: bool | None
+    feedback: tuple[str, ...] = ()
+    #: per-part marks for the review page, e.g. {"A": True, "C": False}
+    parts: Mapping[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"score {self.score} is outside [0, 1]")
+
+
+class GiftUnsupported(Exception):
+    """This question cannot be expressed in (or read from) GIFT by this type."""
+
+
+def letters(count: int) -> list[str]:
+    return [chr(ord("A") + i) for i in range(count)]
+
+
+def letter_range(count: int) -> str:
+    return "A" if count == 1 else f"A-{chr(ord('A') + count - 1)}"
+
+
+def shuffled(items: Sequence[Any], seed: int, salt: str) -> list[Any]:
+    """Deterministic shuffle: the same attempt seed gives the same order on every page and in review."""
+    out = list(items)
+    random.Random(f"{seed}:{salt}").shuffle(out)
+    return out
+
+
+def is_blank(response: Any) -> bool:
+    if response is None:
+        return True
+    if isinstance(response, str):
+        return not response.strip()
+    if isinstance(response, (list, tuple, dict)):
+        return len(response) == 0 or all(is_blank(v) for v in response)
+    return False
+
+
+class QuestionType:
+    """Base class for question-type plugins (see the module docstring for the contract)."""
+
+    #: unique key stored with each question, e.g. "single_choice"
+    name: ClassVar[str]
+    #: what authors see in the type picker
+    label: ClassVar[str]
+    #: False for survey items (Likert, free text): never scored, allowed only in surveys
+    graded: ClassVar[bool] = True
+    #: the type's own fields (besides the common ones); anything else is reported as unknown
+    fields: ClassVar[frozenset[str]] = frozenset()
+
+    def validate(self, spec: Spec) -> list[str]:
+        return self.unknown_fields(spec)
+
+    def unknown_fields(self, spec: Spec) -> list[str]:
+        extra = sorted(set(spec) - COMMON_FIELDS - self.fields)
+        return [f'unknown field "{name}"' for name in extra]
+
+    def learner_view(self, spec: Spec, seed: int, shuffle: bool = True) -> dict[str, Any]:
+        return {}
+
+    def render_widget(self, view: Mapping[str, Any], response: Any, name: str) -> Markup:
+        from flask import render_template
+
+        # Jinja autoescapes the template, so its output is safe markup.
+        html = render_template(
+            f"qtypes/{self.name}.html", view=view, response=response, name=name, qtype=self
+        )
+        return Markup(html)  # noqa: S704
+
+    def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
+        """Read this question's answer from submitted form values (``form`` is a MultiDict)."""
+        return (form.get(name) or "").strip() or None
+
+    def grade(self, spec: Spec, response: Any) -> Grade:
+        raise NotImplementedError
+
+    def review(self, spec: Spec, response: Any) -> dict[str, Any]:
+        """What the review page shows as the correct answer (only when the policy allows)."""
+        return {"correct_answer": ""}
+
+    def from_gift(self, parsed: Mapping[str, Any]) -> dict[str, Any]:
+        raise GiftUnsupported(f"{self.label} questions cannot be imported from GIFT")
+
+    def to_gift(self, spec: Spec) -> str:
+        raise GiftUnsupported(f"{self.label} questions cannot be exported to GIFT")

@@ -1,0 +1,1 @@
+"""Quizzes: stored quizzes and questions, attempts, grading, GIFT import and export."""

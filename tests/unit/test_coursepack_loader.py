@@ -1,0 +1,230 @@
+"""The course package parser and validator, without an app."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lms.coursepacks.loader import load_package
+from lms.coursepacks.manifest import Lesson, Quiz
+from lms.coursepacks.reader import MAX_FILE_BYTES, read_folder, read_zip
+from lms.plugins import build_registries
+from tests.packages import QUIZ, lesson, write_package, zip_folder
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return build_registries().question_types
+
+
+def problems_of(folder: Path, registry) -> list[str]:
+    result = load_package(read_folder(folder), registry)
+    assert (result.package is None) == bool(result.problems), "a package with problems must not be returned"
+    return [str(p) for p in result.problems]
+
+
+def test_good_package_parses_to_frozen_dataclasses(tmp_path, registry):
+    folder = write_package(tmp_path, lessons=2)
+    result = load_package(read_folder(folder), registry)
+    assert result.problems == []
+    pkg = result.package
+    assert pkg.slug == "test-course"
+    assert [type(i) for i in pkg.modules[0].items] == [Lesson, Lesson, Quiz]
+    first = pkg.modules[0].items[0]
+    assert first.key == "l1" and first.title == "Lesson 1" and first.minutes == 5
+    assert '<figure><img src="/courses/test-course/media/dot.svg"' in first.html
+    assert "<figcaption>A dot figure</figcaption>" in first.html
+    assert 'href="#ref-lee2019"' in first.html
+    assert first.citations == ("lee2019",)
+    quiz = pkg.modules[0].items[2]
+    assert quiz.settings.pass_mark == 50
+    assert [q.type for q in quiz.questions] == ["single_choice", "true_false"]
+    assert pkg.references[0].number == 1
+    with pytest.raises(AttributeError):
+        pkg.slug = "other"  # frozen
+    # The checksum is stable and content-sensitive.
+    again = load_package(read_folder(folder), registry).package
+    assert again.checksum == pkg.checksum
+    (folder / "lessons" / "l2.md").write_text(lesson("Lesson 2", "Changed.", key="l2"))
+    assert load_package(read_folder(folder), registry).package.checksum != pkg.checksum
+
+
+def test_title_from_first_heading(tmp_path, registry):
+    folder = write_package(tmp_path, lessons=1)
+    (folder / "lessons" / "l1.md").write_text("# A heading title\n\nBody text here.\n")
+    pkg = load_package(read_folder(folder), registry).package
+    assert pkg.lessons()[0].title == "A heading title"
+    assert pkg.lessons()[0].key == "l1"
+    assert "A heading title" not in pkg.lessons()[0].html
+
+
+def test_broken_toml_names_file_and_line(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "quizzes" / "check.toml").write_text('title = "x"\nkind = \n')
+    problems = problems_of(folder, registry)
+    assert any(p.startswith("quizzes/check.toml: line 2: invalid TOML") for p in problems), problems
+
+
+def test_broken_manifest_toml(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "course.toml").write_text('slug = "x"\ntitle = "unterminated\n')
+    problems = problems_of(folder, registry)
+    assert problems[0].startswith("course.toml: line 2: invalid TOML"), problems
+
+
+def test_missing_manifest(tmp_path, registry):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    assert problems_of(folder, registry) == [
+        "course.toml: is missing: a course package needs a course.toml at its top level"
+    ]
+
+
+def test_missing_item_file_and_unlisted_file(tmp_path, registry):
+    folder = write_package(tmp_path, lessons=2)
+    (folder / "lessons" / "l2.md").rename(folder / "lessons" / "other.md")
+    problems = problems_of(folder, registry)
+    assert 'course.toml: modules 1: item "lessons/l2.md" does not exist in the package' in problems
+    assert "lessons/other.md: is not listed in any module's items" in problems
+
+
+def test_answer_not_among_options(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "quizzes" / "check.toml").write_text(QUIZ.replace('answer = "B"', 'answer = "E"'))
+    assert 'quizzes/check.toml: question 1: answer "E" is not one of the options A-C' in problems_of(
+        folder, registry
+    )
+
+
+def test_unknown_question_type(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "quizzes" / "check.toml").write_text(QUIZ.replace('type = "true_false"', 'type = "essay_v2"'))
+    problems = problems_of(folder, registry)
+    assert any(
+        p.startswith('quizzes/check.toml: question 2: unknown question type "essay_v2"') for p in problems
+    )
+
+
+def test_missing_media_and_missing_alt(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "lessons" / "l2.md").write_text(
+        lesson("Two", '![Chart](../media/nope.svg "Caption")\n\n![](../media/dot.svg)', key="l2")
+    )
+    problems = problems_of(folder, registry)
+    assert 'lessons/l2.md: image "../media/nope.svg" links to missing media file media/nope.svg' in problems
+    assert any(p.startswith("lessons/l2.md: an image has no alt text") for p in problems)
+
+
+def test_unknown_citation_and_reference(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "lessons" / "l2.md").write_text(lesson("Two", "Claim [@nobody2020].", key="l2"))
+    (folder / "quizzes" / "check.toml").write_text(QUIZ.replace('reference = "lee2019"', 'reference = "x1"'))
+    problems = problems_of(folder, registry)
+    assert "lessons/l2.md: citation [@nobody2020] is not a reference in course.toml" in problems
+    assert 'quizzes/check.toml: question 1: reference "x1" is not a reference key in course.toml' in problems
+
+
+def test_manifest_field_errors_are_all_reported(tmp_path, registry):
+    folder = write_package(tmp_path)
+    text = (folder / "course.toml").read_text()
+    text = text.replace('slug = "test-course"', 'slug = "Bad Slug"').replace("hours = 0.5", 'hours = "lots"')
+    text = text.replace("expiry = 2028-10-31", "expiry = 2020-01-01").replace(
+        'audience = ["physician", "nurse"]', 'audience = ["wizard"]'
+    )
+    (folder / "course.toml").write_text(text)
+    problems = problems_of(folder, registry)
+    assert any('"slug" must use lower-case letters' in p for p in problems)
+    assert any(p.startswith("course.toml: credit:") and '"hours" must be a number' in p for p in problems)
+    assert 'course.toml: dates: "expiry" must be after "release"' in problems
+    assert any('audience "wizard"' in p for p in problems)
+
+
+def test_duplicate_item_ids(tmp_path, registry):
+    folder = write_package(tmp_path, lessons=2)
+    (folder / "lessons" / "l2.md").write_text(lesson("Two", "Text.", key="l1"))
+    assert 'lessons/l2.md: id "l1" is already used by lessons/l1.md' in problems_of(folder, registry)
+
+
+def test_survey_rules(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "quizzes" / "check.toml").write_text(QUIZ.replace('kind = "quiz"', 'kind = "survey"'))
+    problems = problems_of(folder, registry)
+    assert any("a survey may only hold ungraded items" in p for p in problems)
+
+
+def test_oversized_file(tmp_path, registry):
+    folder = write_package(tmp_path, extra_files={"media/huge.png": b"\0" * (MAX_FILE_BYTES + 1)})
+    problems = problems_of(folder, registry)
+    assert any(p.startswith("media/huge.png: file is too large") for p in problems)
+
+
+def test_svg_with_script_is_refused(tmp_path, registry):
+    folder = write_package(tmp_path, extra_files={"media/evil.svg": b'<svg onload="alert(1)"></svg>'})
+    assert "media/evil.svg: SVG contains scripts, event handlers or foreignObject" in problems_of(
+        folder, registry
+    )
+
+
+def test_symlink_is_refused(tmp_path, registry):
+    folder = write_package(tmp_path)
+    (folder / "media" / "link.svg").symlink_to("/etc/passwd")
+    assert "media/link.svg: symbolic links are not allowed in a course package" in problems_of(
+        folder, registry
+    )
+
+
+def test_zip_round_trip_and_top_folder(tmp_path, registry):
+    folder = write_package(tmp_path)
+    for prefix in ("", "test-course/"):
+        result = load_package(read_zip(zip_folder(folder, prefix=prefix)), registry)
+        assert result.problems == []
+        assert result.package.slug == "test-course"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../evil.md", '".." in path is not allowed'),
+        ("lessons/../../evil.md", '".." in path is not allowed'),
+        ("/etc/passwd", "absolute path is not allowed"),
+        ("C:/windows/x.md", "absolute path is not allowed"),
+        ("lessons\\x.md", "backslash in path is not allowed"),
+    ],
+)
+def test_zip_with_unsafe_paths_imports_nothing(tmp_path, registry, name, reason):
+    folder = write_package(tmp_path)
+    data = zip_folder(folder, extra={name: b"x"})
+    files = read_zip(data)
+    assert files.files == {}, "nothing from an unsafe archive is read"
+    result = load_package(files, registry)
+    assert result.package is None
+    assert f"{name}: {reason}" in [str(p) for p in result.problems]
+
+
+def test_not_a_zip(registry):
+    result = load_package(read_zip(b"not a zip", "x.zip"), registry)
+    assert str(result.problems[0]) == "x.zip: is not a valid zip file"
+
+
+def test_zip_bomb_header_sizes_are_not_trusted(tmp_path, registry):
+    folder = write_package(tmp_path)
+    data = zip_folder(folder, extra={"media/big.png": b"\0" * (MAX_FILE_BYTES + 10)})
+    result = load_package(read_zip(data), registry)
+    assert any("file is too large" in str(p) for p in result.problems)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.getinfo("media/big.png").compress_size < MAX_FILE_BYTES  # it was small on the wire
+
+
+def test_bundled_courses_are_valid(registry):
+    root = Path(__file__).resolve().parents[2] / "courses"
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    assert len(folders) >= 4
+    slugs = set()
+    for folder in folders:
+        result = load_package(read_folder(folder), registry)
+        assert result.problems == [], (folder.name, [str(p) for p in result.problems][:5])
+        assert result.package.slug not in slugs
+        slugs.add(result.package.slug)

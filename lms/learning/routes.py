@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from lms.catalog.models import Course
 from lms.catalog.routes import published_or_404
 from lms.catalog.services import course_page, get_enrolment
 from lms.extensions import db
@@ -20,7 +21,7 @@ def dashboard() -> str:
     return render_template("learning/dashboard.html", rows=services.dashboard(current_user))
 
 
-def _require_enrolment(course) -> Response | None:
+def _require_enrolment(course: Course) -> Response | None:
     enrolment = get_enrolment(current_user, course)
     if enrolment is None or not enrolment.active:
         flash("Enrol in this course to open its lessons and quizzes.", "info")

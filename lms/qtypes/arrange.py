@@ -52,6 +52,12 @@ class Ordering(QuestionType):
         # Always shuffled: the written order is the answer.
         return {"items": shuffled(items, seed, qid + ":order"), "positions": len(items)}
 
+    def shown_response(self, spec: Spec, seed: int, response: Any) -> Any:
+        qid = spec.get("id", "")
+        if not isinstance(response, list):
+            return []
+        return [token(seed, qid, "item", i) if isinstance(i, int) else "" for i in response]
+
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
         assert spec is not None
         count = len(spec["items"])
@@ -131,6 +137,16 @@ class Matching(QuestionType):
         return {
             "prompts": shuffled(prompts, seed, qid + ":prompts") if shuffle else prompts,
             "choices": shuffled(choices, seed, qid + ":choices"),
+        }
+
+    def shown_response(self, spec: Spec, seed: int, response: Any) -> Any:
+        qid = spec.get("id", "")
+        if not isinstance(response, dict):
+            return {}
+        return {
+            token(seed, qid, "prompt", int(i)): token(seed, qid, "choice", c)
+            for i, c in response.items()
+            if str(i).isdigit() and isinstance(c, int)
         }
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:

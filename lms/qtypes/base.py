@@ -9,6 +9,7 @@ question and nothing about HTTP or the database:
   in the attempt's order, **never** the key, a correctness marker or feedback.
 - ``render_widget(view, response, name)`` returns the HTML of the answer widget (default: the Jinja template
   ``qtypes/<name>.html``, rendered with ``view``, ``response`` and ``name``).
+- ``shown_response(spec, seed, response)`` gives a saved response back to the widget.
 - ``parse_response(form, name, spec, seed)`` turns submitted form values into a JSON-able response.
 - ``grade(spec, response)`` is pure: it returns a ``Grade`` with a score in [0, 1] and feedback.
 - ``review(spec, response)`` describes the correct answer for the review page.
@@ -106,6 +107,10 @@ class QuestionType:
             f"qtypes/{self.name}.html", view=view, response=response, name=name, qtype=self
         )
         return Markup(html)  # noqa: S704
+
+    def shown_response(self, spec: Spec, seed: int, response: Any) -> Any:
+        """The saved response as the widget shows it again (e.g. tokens for the selects); default as is."""
+        return response
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
         """Read this question's answer from submitted form values (``form`` is a MultiDict)."""

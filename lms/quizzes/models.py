@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
+from lms.timeutil import utcnow
 
 
 class Quiz(db.Model):
@@ -48,3 +50,75 @@ class Question(db.Model):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: sha256 of the spec: the "version" of the question that an attempt records
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attempt(db.Model):
+    """One learner's attempt at one quiz. Immutable once submitted."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id", ondelete="CASCADE"), index=True)
+    #: the quiz's stable key: attempt limits and grading span course versions
+    quiz_key: Mapped[str] = mapped_column(String(80))
+    number: Mapped[int]  # 1, 2, 3… for this learner and quiz key
+    seed: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress | submitted
+    started_at: Mapped[datetime]
+    deadline_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(default=False)
+    score: Mapped[float | None]  # fraction in [0, 1]; None for surveys and unsubmitted attempts
+    points: Mapped[float | None]
+    max_points: Mapped[float | None]
+    passed: Mapped[bool | None]
+
+    quiz: Mapped[Quiz] = relationship(lazy="raise")
+    answers: Mapped[list[AttemptAnswer]] = relationship(order_by="AttemptAnswer.position", lazy="raise")
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == "submitted"
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.score is None else round(self.score * 100, 1)
+
+
+class AttemptAnswer(db.Model):
+    """A question drawn for an attempt, the learner's saved response, and (after submission) its grade."""
+
+    __tablename__ = "attempt_answer"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    #: the question's content hash when drawn: later edits never change what this attempt was
+    question_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[Any | None] = mapped_column(JSON)
+    saved_at: Mapped[datetime | None]
+    score: Mapped[float | None]
+    correct: Mapped[bool | None]
+    feedback: Mapped[list[str] | None] = mapped_column(JSON)
+
+    question: Mapped[Question] = relationship(lazy="raise")
+
+
+class BankQuestion(db.Model):
+    """A course's question bank: questions imported from GIFT (or authored) for use in quizzes."""
+
+    __tablename__ = "bank_question"
+    __table_args__ = (UniqueConstraint("course_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    category: Mapped[str] = mapped_column(String(300), default="")
+    type: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,12 +1,184 @@
-"""Quiz pages (start, attempt, review)."""
+"""Quiz pages: start page, attempt (one page or question by question), autosave, submit, review."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from lms.catalog.models import Course, CourseVersion
+from lms.catalog.routes import published_or_404
+from lms.catalog.services import get_enrolment
+from lms.extensions import db
+from lms.plugins import QuestionTypeRegistry
+from lms.quizzes import grading, services
+from lms.quizzes.models import Attempt
+from lms.timeutil import utcnow
 
 bp = Blueprint("quizzes", __name__)
 
 
+def _registry() -> QuestionTypeRegistry:
+    return current_app.extensions["lms"].question_types
+
+
+def _grace() -> int:
+    return int(current_app.config.get("QUIZ_GRACE_SECONDS", 5))
+
+
+def _enrolled_quiz_or_redirect(slug: str, key: str) -> tuple:
+    course = published_or_404(slug)
+    enrolment = get_enrolment(current_user, course)
+    if enrolment is None or not enrolment.active:
+        flash("Enrol in this course to take its quizzes.", "info")
+        return course, None, redirect(url_for("catalog.detail", slug=slug))
+    found = services.current_quiz(course, key)
+    if found is None:
+        abort(404)
+    return course, found, None
+
+
 @bp.get("/courses/<slug>/quizzes/<key>")
-def start(slug: str, key: str) -> str:
-    abort(404)
+@login_required
+def start(slug: str, key: str) -> str | Response:
+    course, found, gate = _enrolled_quiz_or_redirect(slug, key)
+    if gate is not None:
+        return gate
+    quiz, item, _version = found
+    info = services.overview(current_user.id, course, quiz, item, _registry())
+    return render_template("quizzes/start.html", course=course, info=info, form=FlaskForm())
+
+
+@bp.post("/courses/<slug>/quizzes/<key>/start")
+@login_required
+def begin(slug: str, key: str) -> Response:
+    course, found, gate = _enrolled_quiz_or_redirect(slug, key)
+    if gate is not None:
+        return gate
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    quiz, _item, _version = found
+    try:
+        attempt = services.start_attempt(current_user.id, course, quiz, _registry())
+    except services.QuizError as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return redirect(url_for("quizzes.start", slug=slug, key=key))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+def _own_or_404(attempt_id: int) -> Attempt:
+    attempt = services.own_attempt(current_user.id, attempt_id)
+    if attempt is None:
+        abort(404)  # someone else's attempt looks exactly like a missing one
+    return attempt
+
+
+def _course(attempt: Attempt) -> Course:
+    course = db.session.get(Course, attempt.course_id)
+    assert course is not None
+    return course
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int) -> str | Response:
+    attempt = _own_or_404(attempt_id)
+    if services.finish_if_expired(attempt, _registry(), grace_seconds=_grace()):
+        db.session.commit()
+        flash("Time is up. Your attempt was submitted with the answers saved in time.", "info")
+    if attempt.submitted:
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    views = services.question_views(attempt, _registry())
+    sequential = attempt.quiz.settings.get("navigation") == "sequential"
+    step = request.args.get("q", 1, type=int) if sequential else None
+    if step is not None:
+        step = min(max(step, 1), len(views))
+    return render_template(
+        "quizzes/attempt.html",
+        attempt=attempt,
+        course=_course(attempt),
+        views=views,
+        step=step,
+        registry=_registry(),
+        form=FlaskForm(),
+        unanswered=sum(1 for v in views if not v.answered),
+        seconds_left=int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None,
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/save")
+@login_required
+def save(attempt_id: int) -> Response | tuple[Response, int]:
+    """Autosave (JSON for scripts) and the step-by-step pages' save-and-move (form posts)."""
+    attempt = _own_or_404(attempt_id)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    if not FlaskForm().validate_on_submit():
+        if wants_json:
+            return jsonify(error="The page expired. Reload it to continue."), 400
+        abort(400)
+    responses = services.parse_responses(attempt, request.form, _registry(), only_present=True)
+    try:
+        saved_at = services.save_responses(attempt, responses, grace_seconds=_grace())
+    except services.QuizError as exc:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(error=str(exc)), 409
+        flash(str(exc), "warning")
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    db.session.commit()
+    if wants_json:
+        return jsonify(saved_at=saved_at.isoformat() + "Z", saved=len(responses))
+    go = request.form.get("go", type=int)
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=go))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int) -> Response:
+    attempt = _own_or_404(attempt_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    responses = services.parse_responses(attempt, request.form, _registry(), only_present=True)
+    outcome = services.submit_attempt(attempt, responses, _registry(), grace_seconds=_grace())
+    db.session.commit()
+    if outcome.late:
+        flash(
+            "Time was up when you submitted: the answers saved before the time limit were graded.", "warning"
+        )
+    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int) -> str | Response:
+    attempt = _own_or_404(attempt_id)
+    if not attempt.submitted:
+        return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    course = _course(attempt)
+    found = services.current_quiz(course, attempt.quiz_key)
+    item = found[1] if found else None
+    quiz = attempt.quiz
+    info = services.overview(current_user.id, course, quiz, item, _registry()) if item else None
+    level = grading.review_level(
+        quiz.settings.get("review", "answers"), passed_quiz=bool(info and info.passed)
+    )
+    version = db.session.get(CourseVersion, quiz.version_id)
+    rows = services.review_rows(
+        attempt, _registry(), version.details.get("references", []) if version else []
+    )
+    return render_template(
+        "quizzes/review.html", attempt=attempt, course=course, quiz=quiz, rows=rows, level=level, info=info
+    )

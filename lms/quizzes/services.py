@@ -1,0 +1,370 @@
+"""Quiz rules that touch the database: starting, saving, submitting and reviewing attempts.
+
+Services never read the request: routes pass the submitted values in. They only flush; routes commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from lms.catalog.models import Course, CourseVersion, Item
+from lms.extensions import db
+from lms.learning.services import record_completion
+from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
+from lms.qtypes.base import Grade, is_blank
+from lms.quizzes import grading
+from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from lms.timeutil import utcnow
+
+
+class QuizError(Exception):
+    """A rule stops the action (attempt limit, cooldown, missing plugin…); the message is for the learner."""
+
+
+@dataclass
+class QuizOverview:
+    quiz: Quiz
+    item: Item
+    attempts: list[Attempt]
+    in_progress: Attempt | None
+    check: grading.StartCheck
+    final: float | None
+    passed: bool
+    missing_types: list[str]
+    question_count: int
+
+
+def current_quiz(course: Course, key: str) -> tuple[Quiz, Item, CourseVersion] | None:
+    row = db.session.execute(
+        select(Quiz, Item, CourseVersion)
+        .join(Item, Item.id == Quiz.item_id)
+        .join(CourseVersion, CourseVersion.id == Quiz.version_id)
+        .where(
+            CourseVersion.course_id == course.id,
+            CourseVersion.number == course.current_version_no,
+            Quiz.key == key,
+        )
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def user_attempts(user_id: int, course_id: int, quiz_key: str) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.course_id == course_id, Attempt.quiz_key == quiz_key)
+            .order_by(Attempt.number)
+        )
+    )
+
+
+def overview(
+    user_id: int,
+    course: Course,
+    quiz: Quiz,
+    item: Item,
+    registry: QuestionTypeRegistry,
+    now: datetime | None = None,
+) -> QuizOverview:
+    now = now or utcnow()
+    attempts = user_attempts(user_id, course.id, quiz.key)
+    submitted = [a for a in attempts if a.submitted]
+    in_progress = next((a for a in attempts if not a.submitted), None)
+    settings = quiz.settings
+    final = (
+        grading.final_score(settings["grading_method"], [a.score or 0.0 for a in submitted])
+        if quiz.graded
+        else None
+    )
+    passed = (
+        final is not None and grading.passes(final, settings["pass_mark"]) if quiz.graded else bool(submitted)
+    )
+    types = set(db.session.scalars(select(Question.type).where(Question.quiz_id == quiz.id)))
+    count = (
+        db.session.scalar(select(db.func.count()).select_from(Question).where(Question.quiz_id == quiz.id))
+        or 0
+    )
+    if settings.get("draw"):
+        count = min(count, settings["draw"])
+    check = grading.can_start(settings, [a.submitted_at for a in submitted if a.submitted_at], now)
+    if not quiz.graded and submitted:
+        check = grading.StartCheck(False, "You have already submitted this evaluation. Thank you.", None, 0)
+    return QuizOverview(
+        quiz,
+        item,
+        attempts,
+        in_progress,
+        check,
+        final,
+        passed,
+        sorted(t for t in types if t not in registry),
+        count,
+    )
+
+
+def start_attempt(
+    user_id: int,
+    course: Course,
+    quiz: Quiz,
+    registry: QuestionTypeRegistry,
+    now: datetime | None = None,
+    seed: int | None = None,
+) -> Attempt:
+    """Start (or resume) the learner's attempt. Raises QuizError when the rules forbid a new one."""
+    now = now or utcnow()
+    attempts = user_attempts(user_id, course.id, quiz.key)
+    open_attempt = next((a for a in attempts if not a.submitted), None)
+    if open_attempt is not None:
+        return open_attempt
+    questions = list(
+        db.session.scalars(select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position))
+    )
+    missing = sorted({q.type for q in questions if q.type not in registry})
+    if missing:
+        raise QuizError(
+            f"This quiz uses a question type that is not installed on this site ({', '.join(missing)}). "
+            "Please tell the course team; nothing has been recorded."
+        )
+    submitted = [a.submitted_at for a in attempts if a.submitted and a.submitted_at]
+    if not quiz.graded and submitted:
+        raise QuizError("You have already submitted this evaluation.")
+    check = grading.can_start(quiz.settings, submitted, now)
+    if not check.allowed:
+        raise QuizError(check.reason)
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+    settings = quiz.settings
+    order = grading.draw_questions(
+        [q.key for q in questions],
+        seed,
+        draw=settings.get("draw", 0),
+        shuffle=settings.get("shuffle_questions", False),
+    )
+    by_key = {q.key: q for q in questions}
+    limit = settings.get("time_limit_minutes", 0)
+    attempt = Attempt(
+        user_id=user_id,
+        course_id=course.id,
+        quiz_id=quiz.id,
+        quiz_key=quiz.key,
+        number=(max((a.number for a in attempts), default=0) + 1),
+        seed=seed,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=limit) if limit else None,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    db.session.add_all(
+        AttemptAnswer(
+            attempt_id=attempt.id,
+            question_id=by_key[key].id,
+            position=i,
+            question_hash=by_key[key].content_hash,
+        )
+        for i, key in enumerate(order, 1)
+    )
+    db.session.flush()
+    return attempt
+
+
+def own_attempt(user_id: int, attempt_id: int) -> Attempt | None:
+    """The attempt if it belongs to this learner (anyone else gets None → 404), with its questions loaded."""
+    return db.session.scalar(
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        .options(
+            selectinload(Attempt.quiz),
+            selectinload(Attempt.answers).selectinload(AttemptAnswer.question),
+        )
+    )
+
+
+@dataclass
+class QuestionView:
+    answer: AttemptAnswer
+    question: Question
+    number: int
+    view: Mapping[str, Any] = field(default_factory=dict)
+    error: str = ""
+    shown: Any = None  # the saved response in the widget's terms
+
+    @property
+    def field_name(self) -> str:
+        return f"q{self.answer.id}"
+
+    @property
+    def answered(self) -> bool:
+        return not is_blank(self.answer.response)
+
+
+def question_views(attempt: Attempt, registry: QuestionTypeRegistry) -> list[QuestionView]:
+    """What the learner sees: learner-safe views only (no keys, no feedback)."""
+    shuffle = attempt.quiz.settings.get("shuffle_options", True)
+    views = []
+    for n, answer in enumerate(attempt.answers, 1):
+        q = answer.question
+        try:
+            qtype = registry.get(q.type)
+        except UnknownQuestionType as exc:
+            views.append(QuestionView(answer, q, n, {}, str(exc)))
+            continue
+        views.append(
+            QuestionView(
+                answer,
+                q,
+                n,
+                qtype.learner_view(q.spec, attempt.seed, shuffle),
+                shown=qtype.shown_response(q.spec, attempt.seed, answer.response),
+            )
+        )
+    return views
+
+
+def parse_responses(
+    attempt: Attempt, form: Any, registry: QuestionTypeRegistry, only_present: bool = False
+) -> dict[int, Any]:
+    """Read each question's response from submitted values (a MultiDict), keyed by AttemptAnswer id.
+
+    With ``only_present`` (autosave, step-by-step pages) questions with no field in the form are left out.
+    """
+    out: dict[int, Any] = {}
+    for answer in attempt.answers:
+        name = f"q{answer.id}"
+        if only_present and not any(k == name or k.startswith(name + "-") for k in form):
+            continue
+        if answer.question.type not in registry:
+            continue
+        out[answer.id] = registry.get(answer.question.type).parse_response(
+            form, name, answer.question.spec, attempt.seed
+        )
+    return out
+
+
+def save_responses(
+    attempt: Attempt, responses: Mapping[int, Any], now: datetime | None = None, grace_seconds: int = 0
+) -> datetime:
+    """Autosave: store responses of an open attempt. Refused once submitted or past the deadline."""
+    now = now or utcnow()
+    if attempt.submitted:
+        raise QuizError("This attempt has been submitted and can no longer change.")
+    if grading.is_late(attempt.deadline_at, now, grace_seconds):
+        raise QuizError("Time is up: answers given after the time limit are not saved.")
+    for answer in attempt.answers:
+        if answer.id in responses:
+            answer.response = responses[answer.id]
+            answer.saved_at = now
+    db.session.flush()
+    return now
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    attempt_id: int
+    graded_now: bool  # False when another request had already submitted it
+    late: bool = False
+
+
+def submit_attempt(
+    attempt: Attempt,
+    responses: Mapping[int, Any] | None,
+    registry: QuestionTypeRegistry,
+    now: datetime | None = None,
+    grace_seconds: int = 0,
+) -> SubmitOutcome:
+    """Submit and grade an attempt exactly once, whatever the number of concurrent submissions.
+
+    The status change is a conditional UPDATE: only one request can move the attempt from in_progress to
+    submitted; any other sees no row changed and grades nothing. A late submission is graded on what was
+    saved before the deadline.
+    """
+    now = now or utcnow()
+    claimed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="submitted", submitted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.expire(attempt)
+        return SubmitOutcome(attempt.id, graded_now=False)
+    db.session.refresh(attempt)
+    late = grading.is_late(attempt.deadline_at, now, grace_seconds)
+    if responses and not late:
+        for answer in attempt.answers:
+            if answer.id in responses:
+                answer.response = responses[answer.id]
+                answer.saved_at = now
+    quiz = attempt.quiz
+    graded: list[tuple[Grade, float]] = []
+    for answer in attempt.answers:
+        q = answer.question
+        try:
+            grade = registry.get(q.type).grade(q.spec, answer.response)
+        except UnknownQuestionType as exc:
+            grade = Grade(0.0, False, (str(exc),))
+        answer.score = grade.score if grade.correct is not None else None
+        answer.correct = grade.correct
+        answer.feedback = list(grade.feedback)
+        graded.append((grade, q.points))
+    attempt.late = late
+    if quiz.graded:
+        result = grading.score_attempt(graded)
+        attempt.points = result.points
+        attempt.max_points = result.max_points
+        attempt.score = result.score
+        attempt.passed = grading.passes(result.score, quiz.settings["pass_mark"])
+    db.session.flush()
+    _record_if_done(attempt, quiz, now)
+    return SubmitOutcome(attempt.id, graded_now=True, late=late)
+
+
+def _record_if_done(attempt: Attempt, quiz: Quiz, now: datetime) -> None:
+    version_no = (
+        db.session.scalar(select(CourseVersion.number).where(CourseVersion.id == quiz.version_id)) or 0
+    )
+    if not quiz.graded:
+        record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now)
+        return
+    submitted = [a for a in user_attempts(attempt.user_id, attempt.course_id, quiz.key) if a.submitted]
+    final = grading.final_score(quiz.settings["grading_method"], [a.score or 0.0 for a in submitted])
+    if final is not None and grading.passes(final, quiz.settings["pass_mark"]):
+        record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now)
+
+
+def finish_if_expired(
+    attempt: Attempt, registry: QuestionTypeRegistry, now: datetime | None = None, grace_seconds: int = 0
+) -> bool:
+    """An open attempt whose time ran out is submitted with what was saved in time."""
+    now = now or utcnow()
+    if not attempt.submitted and grading.is_late(attempt.deadline_at, now, grace_seconds):
+        submit_attempt(attempt, None, registry, now, grace_seconds)
+        return True
+    return False
+
+
+@dataclass
+class ReviewRow:
+    number: int
+    question: Question
+    answer: AttemptAnswer
+    review: Mapping[str, Any]
+    reference: Mapping[str, Any] | None
+
+
+def review_rows(attempt: Attempt, registry: QuestionTypeRegistry, references: list[dict]) -> list[ReviewRow]:
+    refs = {r["key"]: r for r in references}
+    rows = []
+    for n, answer in enumerate(attempt.answers, 1):
+        q = answer.question
+        try:
+            detail = registry.get(q.type).review(q.spec, answer.response)
+        except UnknownQuestionType as exc:
+            detail = {"error": str(exc)}
+        rows.append(ReviewRow(n, q, answer, detail, refs.get(q.reference)))
+    return rows

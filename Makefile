@@ -4,9 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Tests run in their own environment, so the example plugins they install never appear in `make run`.
+TEST_VENV := .venv-test
+TEST_BIN := $(TEST_VENV)/bin
 TEST_PLUGINS := tests/plugins/lms-example-qtype tests/plugins/lms-example-course
 
-.PHONY: install install-test-plugins migrate sync demo run serve-prod test test-sqlite test-postgres lint format bench loadtest clean
+.PHONY: install install-test browser-deps migrate sync demo run serve-prod test test-sqlite test-postgres lint format bench loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +21,28 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 
 install: $(VENV)/.installed
 
-$(VENV)/.plugins-installed: $(VENV)/.installed $(shell find tests/plugins -type f -not -path '*/build/*' -not -path '*egg-info*' 2>/dev/null)
-	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall $(TEST_PLUGINS)
+$(TEST_BIN)/activate:
+	$(PYTHON) -m venv $(TEST_VENV)
+	$(TEST_BIN)/python -m pip install --quiet --upgrade pip
+
+$(TEST_VENV)/.installed: $(TEST_BIN)/activate pyproject.toml $(shell find tests/plugins -type f -not -path '*/build/*' -not -path '*egg-info*' 2>/dev/null)
+	$(TEST_BIN)/python -m pip install --quiet -e '.[test]'
+	$(TEST_BIN)/python -m pip install --quiet --no-deps --force-reinstall $(TEST_PLUGINS)
 	touch $@
 
-install-test-plugins: $(VENV)/.plugins-installed
+install-test: $(TEST_VENV)/.installed browser-deps
+
+# Debian's Chromium for the browser tests (Playwright never downloads its own browser).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+				|| echo "warning: could not install chromium; browser tests will be skipped"; \
+		else \
+			echo "note: /usr/bin/chromium is missing; browser tests will be skipped (apt-get install chromium)"; \
+		fi; \
+	fi
 
 migrate: install
 	$(FLASK) db upgrade
@@ -42,20 +62,21 @@ serve-prod: install
 	$(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-3} --bind $${BIND:-127.0.0.1:8000} --access-logfile - wsgi:app
 
 # The whole suite on SQLite, then again on PostgreSQL when LMS_TEST_DATABASE_URL is set (CI sets it).
-test: install install-test-plugins
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	LMS_TEST_DATABASE_URL= $(BIN)/pytest -q -p no:cacheprovider
+test: install-test
+	$(TEST_BIN)/ruff check .
+	$(TEST_BIN)/ruff format --check .
+	@echo "== SQLite"
+	LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL: $$LMS_TEST_DATABASE_URL"; \
-		$(BIN)/pytest -q -p no:cacheprovider; \
+		$(TEST_BIN)/pytest -q -p no:cacheprovider; \
 	fi
 
-test-sqlite: install install-test-plugins
-	LMS_TEST_DATABASE_URL= $(BIN)/pytest -q
+test-sqlite: install-test
+	LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider
 
-test-postgres: install install-test-plugins
-	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest -q
+test-postgres: install-test
+	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(TEST_BIN)/pytest -q -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check .
@@ -72,4 +93,4 @@ loadtest: install
 	$(BIN)/python bench/run.py --requests 5000
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(TEST_VENV) build *.egg-info .pytest_cache

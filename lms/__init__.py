@@ -130,6 +130,8 @@ def register_template_helpers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.coursepacks.cli import courses_cli
+    from lms.quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(courses_cli)
+    app.cli.add_command(quizzes_cli)

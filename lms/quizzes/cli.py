@@ -1,0 +1,73 @@
+"""``flask quizzes import-gift|export-gift``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from lms.catalog.models import Course
+from lms.coursepacks.gift import GiftEncodingError, decode
+from lms.extensions import db
+from lms.quizzes import bank
+
+quizzes_cli = AppGroup("quizzes", help="Question bank: GIFT import and export.")
+
+
+def _course_or_exit(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    if course is None:
+        click.echo(f"Error: no course with slug {slug!r}. See: flask --app wsgi courses list", err=True)
+        sys.exit(1)
+    return course
+
+
+@quizzes_cli.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--course", "slug", required=True, help="Slug of the course whose question bank receives them.")
+def import_gift_command(file: Path, slug: str) -> None:
+    """Add the questions of a GIFT file to a course's question bank; report every one not imported."""
+    course = _course_or_exit(slug)
+    try:
+        text = decode(file.read_bytes())
+    except GiftEncodingError as exc:
+        click.echo(f"Error: {file}: {exc}", err=True)
+        sys.exit(1)
+    report = bank.import_gift(course, text, current_app.extensions["lms"].question_types, file.name)
+    db.session.commit()
+    click.echo(f"Imported {len(report.added)} question(s) into the bank of {course.slug}.")
+    for problem in report.problems:
+        click.echo(f"{file}: {problem}")
+    if report.problems:
+        click.echo(f"{len(report.problems)} question(s) not imported (see above).")
+        sys.exit(1)
+
+
+@quizzes_cli.command("export-gift")
+@click.option("--course", "slug", required=True)
+@click.option(
+    "--quiz", "quiz_key", default=None, help="Export a quiz of the current version instead of the bank."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def export_gift_command(slug: str, quiz_key: str | None, output: Path | None) -> None:
+    """Write a course's question bank (or one quiz) as GIFT."""
+    course = _course_or_exit(slug)
+    if quiz_key:
+        specs = bank.quiz_specs(course, quiz_key)
+        if specs is None:
+            click.echo(f"Error: course {slug} has no quiz {quiz_key!r}.", err=True)
+            sys.exit(1)
+    else:
+        specs = bank.bank_specs(course)
+    text, skipped = bank.export_gift(specs, category=f"{course.slug}/{quiz_key or 'bank'}")
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(specs) - len(skipped)} question(s) to {output}.")
+    else:
+        click.echo(text)
+    for key in skipped:
+        click.echo(f"Not exported: {key} (its question type has no GIFT form)", err=True)

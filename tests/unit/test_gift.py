@@ -191,6 +191,7 @@ def test_bundled_quiz_questions_survive_a_round_trip(registry):
             if q["type"] == "numeric":
                 spec.pop("unit", None)
             text, skipped = to_gift([spec])
+            assert skipped == []
             again = parse_gift(text, registry)
             assert again.problems == [], (path, q["id"], [str(p) for p in again.problems])
             got = again.questions[0].spec

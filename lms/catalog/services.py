@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
@@ -51,12 +51,13 @@ def get_published_course(slug: str) -> Course | None:
     )
 
 
+def is_current_version(course: Course) -> ColumnElement[bool]:
+    """SQL condition selecting ``course``'s current version (join CourseVersion to use it)."""
+    return and_(CourseVersion.course_id == course.id, CourseVersion.number == course.current_version_no)
+
+
 def current_version(course: Course) -> CourseVersion:
-    version = db.session.scalar(
-        select(CourseVersion).where(
-            CourseVersion.course_id == course.id, CourseVersion.number == course.current_version_no
-        )
-    )
+    version = db.session.scalar(select(CourseVersion).where(is_current_version(course)))
     assert version is not None, f"course {course.slug} has no version {course.current_version_no}"
     return version
 
@@ -170,10 +171,6 @@ def media_asset(course: Course, path: str) -> MediaAsset | None:
     return db.session.scalar(
         select(MediaAsset)
         .join(CourseVersion, CourseVersion.id == MediaAsset.version_id)
-        .where(
-            CourseVersion.course_id == course.id,
-            CourseVersion.number == course.current_version_no,
-            MediaAsset.path == path,
-        )
+        .where(is_current_version(course), MediaAsset.path == path)
         .options(db.undefer(MediaAsset.data))
     )

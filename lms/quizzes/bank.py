@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lms.catalog.models import Course, CourseVersion
+from lms.catalog.services import is_current_version
 from lms.coursepacks.gift import GiftProblem, parse_gift, to_gift
 from lms.extensions import db
 from lms.plugins import QuestionTypeRegistry
@@ -59,11 +60,7 @@ def quiz_specs(course: Course, quiz_key: str) -> list[dict[str, Any]] | None:
     quiz = db.session.scalar(
         select(Quiz)
         .join(CourseVersion, CourseVersion.id == Quiz.version_id)
-        .where(
-            CourseVersion.course_id == course.id,
-            CourseVersion.number == course.current_version_no,
-            Quiz.key == quiz_key,
-        )
+        .where(is_current_version(course), Quiz.key == quiz_key)
     )
     if quiz is None:
         return None

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Course, CourseVersion, Item
+from lms.catalog.services import is_current_version
 from lms.extensions import db
 from lms.learning.services import record_completion
 from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
@@ -46,11 +47,7 @@ def current_quiz(course: Course, key: str) -> tuple[Quiz, Item, CourseVersion] |
         select(Quiz, Item, CourseVersion)
         .join(Item, Item.id == Quiz.item_id)
         .join(CourseVersion, CourseVersion.id == Quiz.version_id)
-        .where(
-            CourseVersion.course_id == course.id,
-            CourseVersion.number == course.current_version_no,
-            Quiz.key == key,
-        )
+        .where(is_current_version(course), Quiz.key == key)
     ).first()
     return (row[0], row[1], row[2]) if row else None
 

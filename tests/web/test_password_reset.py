@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lms.auth.models import PasswordResetToken
@@ -109,3 +110,58 @@ def test_admin_reads_outbox(app, client, auth):
     html = client.get("/admin/outbox").get_data(as_text=True)
     assert "ana@example.org" in html
     assert "/reset-password/" in html
+
+
+class _FakeSMTP:
+    sent: list = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host, self.port = host, port
+        self.started_tls = False
+        self.logged_in = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def starttls(self):
+        self.started_tls = True
+
+    def login(self, user, password):
+        self.logged_in = (user, password)
+
+    def send_message(self, msg):
+        _FakeSMTP.sent.append((self, msg))
+
+
+class TestSMTP:
+    @pytest.fixture
+    def app_config(self):
+        return {
+            "SMTP_HOST": "smtp.example.org",
+            "SMTP_PORT": 2525,
+            "SMTP_USERNAME": "lms",
+            "SMTP_PASSWORD": "pw",
+        }
+
+    def test_mail_goes_through_smtp_when_configured(self, app, client, monkeypatch):
+        import lms.mail
+
+        _FakeSMTP.sent = []
+        monkeypatch.setattr(lms.mail.smtplib, "SMTP", _FakeSMTP)
+        factories.create_user(app, email="ana@example.org")
+        client.post("/forgot-password", data={"email": "ana@example.org"})
+        assert len(_FakeSMTP.sent) == 1
+        smtp, msg = _FakeSMTP.sent[0]
+        assert (smtp.host, smtp.port, smtp.started_tls, smtp.logged_in) == (
+            "smtp.example.org",
+            2525,
+            True,
+            ("lms", "pw"),
+        )
+        assert msg["To"] == "ana@example.org"
+        assert "/reset-password/" in msg.get_content()
+        with app.test_request_context():
+            assert read_outbox() == []  # nothing went to the file outbox

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from lms.config import Config, config_from_env, ensure_secret_key, env_overrides
+from lms.config import Config, check_production, config_from_env, ensure_secret_key, env_overrides
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
@@ -51,12 +51,14 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.sqlite3'}"
     ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
+    check_production(app.config)  # type: ignore[arg-type]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     if app.config.get("ENV_NAME") == "production":
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Behind one reverse proxy: trust its X-Forwarded-For/Proto so rate limits see client addresses.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # The host is never taken from headers: links in emails are built from LMS_BASE_URL.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
 
 
 def init_extensions(app: Flask) -> None:

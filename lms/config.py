@@ -63,8 +63,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_LIMIT_PER_ADDRESS = "20 per 5 minutes"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per 5 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 5 minutes"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per 5 minutes"
     PASSWORD_RESET_HOURS = 2
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
@@ -139,6 +139,18 @@ def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
         else:
             values[key] = raw
     return values
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Settings production cannot run safely without (besides the secret key)."""
+    if config.get("ENV_NAME") != "production":
+        return
+    base = config.get("BASE_URL") or ""
+    if not base.startswith(("https://", "http://")):
+        raise ConfigError(
+            "LMS_BASE_URL is not set (e.g. https://lms.example.org). Production builds the links in emails "
+            "(password resets) from it, never from the request's Host header, which a client controls."
+        )
 
 
 def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:

@@ -41,7 +41,7 @@ def users() -> str:
     return render_template("admin/users.html", users=rows, q=query, role=role, roles=ALL_ROLES)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<int(max=2147483647):user_id>")
 @role_required("admin")
 def user_detail(user_id: int) -> str:
     user = _user_or_404(user_id)
@@ -61,7 +61,7 @@ def _render_detail(
     )
 
 
-@bp.post("/users/<int:user_id>/roles")
+@bp.post("/users/<int(max=2147483647):user_id>/roles")
 @role_required("admin")
 def change_role(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
@@ -82,7 +82,7 @@ def change_role(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/disable")
+@bp.post("/users/<int(max=2147483647):user_id>/disable")
 @role_required("admin")
 def disable(user_id: int) -> Response | tuple[str, int]:
     user = _user_or_404(user_id)
@@ -100,7 +100,7 @@ def disable(user_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/enable")
+@bp.post("/users/<int(max=2147483647):user_id>/enable")
 @role_required("admin")
 def enable(user_id: int) -> Response:
     user = _user_or_404(user_id)

@@ -29,6 +29,7 @@ from lms.auth.models import User
 from lms.auth.permissions import is_safe_next
 from lms.extensions import db, limiter, login_account_key
 from lms.mail import send_mail
+from lms.urls import external_url
 
 bp = Blueprint("auth", __name__)
 
@@ -39,11 +40,6 @@ def _login_limit_address() -> str:
 
 def _login_limit_account() -> str:
     return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
-
-
-def _failed(response: Response) -> bool:
-    """Only failed attempts count towards the login limits."""
-    return response.status_code != 302
 
 
 def _start_session(user: User, remember: bool = False) -> None:
@@ -59,6 +55,7 @@ def _next_url() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"], scope="register")
 def register() -> Response | str:
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))
@@ -80,14 +77,9 @@ def register() -> Response | str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit_address, methods=["POST"], deduct_when=_failed, scope="login-address")
-@limiter.limit(
-    _login_limit_account,
-    key_func=login_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
+# Every attempt is counted before the password is checked, so parallel requests cannot overrun the limits.
+@limiter.limit(_login_limit_address, methods=["POST"], scope="login-address")
+@limiter.limit(_login_limit_account, key_func=login_account_key, methods=["POST"], scope="login-account")
 def login() -> Response | str:
     if current_user.is_authenticated:
         return redirect(_next_url())
@@ -106,8 +98,9 @@ def login() -> Response | str:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    logout_user()
+    # Clear first: logout_user() then records that the remember-me cookie must be deleted too.
     session.clear()
+    logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("main.index"))
 
@@ -127,6 +120,7 @@ def profile() -> Response | str:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit("10 per 5 minutes", methods=["POST"], scope="change-password")
 def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -152,7 +146,7 @@ def forgot_password() -> Response | str:
         if user is not None and user.is_active:
             token = services.create_reset_token(user)
             db.session.commit()
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = external_url("auth.reset_password", token=token)
             hours = current_app.config["PASSWORD_RESET_HOURS"]
             send_mail(
                 user.email,

@@ -70,6 +70,6 @@ def media(slug: str, path: str) -> Response:
     response.cache_control.max_age = 3600
     # SVGs opened directly get no script at all.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'none'; sandbox"
     )
     return response.make_conditional(request)

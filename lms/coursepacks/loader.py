@@ -37,6 +37,7 @@ from lms.coursepacks.manifest import (
 )
 from lms.coursepacks.markdown import render_markdown
 from lms.coursepacks.reader import MEDIA_SUFFIXES, PackageFiles
+from lms.coursepacks.svg import svg_problems
 from lms.plugins import QuestionTypeRegistry
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -314,10 +315,9 @@ def _build(
                     f"media type {suffix or '(none)'} is not allowed ({', '.join(sorted(MEDIA_SUFFIXES))})",
                 )
                 continue
-            if suffix == ".svg" and re.search(
-                rb"<script|\bon[a-z]+\s*=|javascript:|<foreignObject", data, re.I
-            ):
-                out.add(path, "SVG contains scripts, event handlers or foreignObject")
+            if suffix == ".svg" and (svg_issues := svg_problems(data)):
+                for issue in svg_issues:
+                    out.add(path, issue)
                 continue
             media.append(MediaFile(path, MEDIA_SUFFIXES[suffix], data))
         elif top not in ("lessons", "quizzes") and not path.lower().startswith(("readme", "license")):

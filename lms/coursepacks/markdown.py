@@ -21,7 +21,9 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 CITATION = re.compile(r"\[@([A-Za-z0-9_.:-]+(?:\s*;\s*@[A-Za-z0-9_.:-]+)*)\]")
 _FIGURE = re.compile(r'<p><img src="([^"]*)" alt="([^"]*)"(?: title="([^"]*)")? /></p>')
-_IMG_SRC = re.compile(r'<img src="([^"]*)"')
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
+_SRC_ATTR = re.compile(r'\bsrc="([^"]*)"')
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _CALLOUT = re.compile(r"<blockquote>\s*<p><strong>(Clinical vignette|Key points|Caution)</strong>")
 CALLOUT_CLASSES = {"Clinical vignette": "vignette", "Key points": "key-points", "Caution": "caution"}
 
@@ -100,22 +102,28 @@ def render_markdown(
         strip_comments=True,
     )
 
-    def image(match: re.Match[str]) -> str:
-        src = html.unescape(match.group(1))
+    def new_src(src: str) -> str:
         path = resolve_media(src, base_dir)
         if re.match(r"^https?://", src):
             result.problems.append(f'image "{src}" is not in the package (external images are not allowed)')
-            return '<img src=""'
+            return ""
         if path is None or not path.startswith("media/"):
             result.problems.append(f'image "{src}" must point into the package\'s media/ folder')
-            return '<img src=""'
+            return ""
         if not media_exists(path):
             result.problems.append(f'image "{src}" links to missing media file {path}')
         elif path not in result.media:
             result.media.append(path)
-        return f'<img src="{html.escape(media_url(path))}" loading="lazy"'
+        return media_url(path)
 
-    clean = _IMG_SRC.sub(image, clean)
+    def image(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        found = _SRC_ATTR.search(tag)
+        src = new_src(html.unescape(found.group(1))) if found else ""
+        rest = _SRC_ATTR.sub("", tag[len("<img") :], count=1).strip()
+        return re.sub(r"\s+>$", ">", f'<img src="{html.escape(src)}" loading="lazy" {rest}')
+
+    clean = _IMG_TAG.sub(image, clean)
     for tag in re.findall(r"<img\b[^>]*>", clean):
         alt = re.search(r'\balt="([^"]*)"', tag)
         if not alt or not alt.group(1).strip():
@@ -134,7 +142,10 @@ def render_markdown(
             )
         return f'<sup class="cite">[{", ".join(links)}]</sup>' if links else ""
 
-    clean = CITATION.sub(cite, clean)
+    # Citations are replaced in text only, never inside a tag's attributes.
+    clean = "".join(
+        part if part.startswith("<") else CITATION.sub(cite, part) for part in _TAG_OR_TEXT.split(clean)
+    )
 
     def callout(match: re.Match[str]) -> str:
         label = match.group(1)

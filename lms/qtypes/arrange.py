@@ -6,21 +6,9 @@ or the correct pairs.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, ClassVar
 
-from lms.qtypes.base import Grade, QuestionType, Spec, shuffled
-
-
-def token(seed: int, qid: str, kind: str, index: int) -> str:
-    return hashlib.sha256(f"{seed}:{qid}:{kind}:{index}".encode()).hexdigest()[:10]
-
-
-def _untoken(seed: int, qid: str, kind: str, count: int, value: str | None) -> int | None:
-    for i in range(count):
-        if token(seed, qid, kind, i) == value:
-            return i
-    return None
+from lms.qtypes.base import Grade, QuestionType, Spec, shuffled, token, untoken
 
 
 def _texts_problems(values: Any, field: str, minimum: int) -> list[str]:
@@ -63,7 +51,7 @@ class Ordering(QuestionType):
         count = len(spec["items"])
         out: list[int | None] = []
         for pos in range(count):
-            out.append(_untoken(seed, spec.get("id", ""), "item", count, form.get(f"{name}-{pos}")))
+            out.append(untoken(seed, spec.get("id", ""), "item", count, form.get(f"{name}-{pos}")))
         return None if all(v is None for v in out) else out
 
     def grade(self, spec: Spec, response: Any) -> Grade:
@@ -156,7 +144,7 @@ class Matching(QuestionType):
         out: dict[str, int] = {}
         for i in range(len(spec["pairs"])):
             raw = form.get(f"{name}-{token(seed, qid, 'prompt', i)}")
-            chosen = _untoken(seed, qid, "choice", len(choices), raw)
+            chosen = untoken(seed, qid, "choice", len(choices), raw)
             if chosen is not None:
                 out[str(i)] = chosen
         return out or None

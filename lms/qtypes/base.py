@@ -22,6 +22,7 @@ question and nothing about HTTP or the database:
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,20 @@ def shuffled(items: Sequence[Any], seed: int, salt: str) -> list[Any]:
     out = list(items)
     random.Random(f"{seed}:{salt}").shuffle(out)
     return out
+
+
+def token(seed: int, qid: str, kind: str, index: int) -> str:
+    """An opaque per-attempt identifier for an option or item: it reveals neither the key nor the authored
+    order, and (with a 62-bit random seed) cannot be worked back to the seed."""
+    return hashlib.sha256(f"{seed}:{qid}:{kind}:{index}".encode()).hexdigest()[:12]
+
+
+def untoken(seed: int, qid: str, kind: str, count: int, value: str | None) -> int | None:
+    """The index whose token is ``value`` (None for anything else, including other attempts' tokens)."""
+    for i in range(count):
+        if token(seed, qid, kind, i) == value:
+            return i
+    return None
 
 
 def is_blank(response: Any) -> bool:
@@ -114,7 +129,7 @@ class QuestionType:
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
         """Read this question's answer from submitted form values (``form`` is a MultiDict)."""
-        return (form.get(name) or "").strip() or None
+        return (form.get(name) or "").strip()[:2000] or None
 
     def grade(self, spec: Spec, response: Any) -> Grade:
         raise NotImplementedError

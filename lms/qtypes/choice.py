@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lms.qtypes.base import Grade, QuestionType, Spec, letter_range, letters, shuffled
+from lms.qtypes.base import Grade, QuestionType, Spec, letter_range, letters, shuffled, token, untoken
 
 
 def _option_problems(spec: Spec) -> list[str]:
@@ -37,12 +37,26 @@ def _check_letter(value: Any, count: int, field: str) -> str | None:
 
 
 class _ChoiceBase(QuestionType):
+    """Options reach the page as opaque per-attempt tokens: neither the key nor the authored order shows."""
+
     def learner_view(self, spec: Spec, seed: int, shuffle: bool = True) -> dict[str, Any]:
+        qid = spec.get("id", "")
         keyed = [
-            {"value": key, "text": opt["text"]}
-            for key, opt in zip(letters(len(spec["options"])), spec["options"], strict=True)
+            {"value": token(seed, qid, "opt", i), "text": opt["text"]}
+            for i, opt in enumerate(spec["options"])
         ]
-        return {"options": shuffled(keyed, seed, spec.get("id", "")) if shuffle else keyed}
+        return {"options": shuffled(keyed, seed, qid) if shuffle else keyed}
+
+    def _letter(self, spec: Spec, seed: int, value: str | None) -> str | None:
+        count = len(spec["options"])
+        index = untoken(seed, spec.get("id", ""), "opt", count, value)
+        return letters(count)[index] if index is not None else None
+
+    def _token(self, spec: Spec, seed: int, letter: Any) -> str:
+        count = len(spec["options"])
+        if isinstance(letter, str) and letter in letters(count):
+            return token(seed, spec.get("id", ""), "opt", letters(count).index(letter))
+        return ""
 
     def _option_rows(self, spec: Spec, chosen: set[str], correct: set[str]) -> list[dict[str, Any]]:
         return [
@@ -74,8 +88,11 @@ class SingleChoice(_ChoiceBase):
         return [problem] if problem else []
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
-        value = (form.get(name) or "").strip().upper()
-        return value or None
+        assert spec is not None
+        return self._letter(spec, seed, (form.get(name) or "").strip())
+
+    def shown_response(self, spec: Spec, seed: int, response: Any) -> Any:
+        return self._token(spec, seed, response)
 
     def grade(self, spec: Spec, response: Any) -> Grade:
         key = spec["answer"].strip().upper()
@@ -117,8 +134,12 @@ class MultipleResponse(_ChoiceBase):
         return problems
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
-        values = sorted({v.strip().upper() for v in form.getlist(name) if v.strip()})
-        return values or None
+        assert spec is not None
+        chosen = {self._letter(spec, seed, v.strip()) for v in form.getlist(name)[: len(spec["options"]) * 2]}
+        return sorted(c for c in chosen if c) or None
+
+    def shown_response(self, spec: Spec, seed: int, response: Any) -> Any:
+        return [self._token(spec, seed, letter) for letter in response or []]
 
     def grade(self, spec: Spec, response: Any) -> Grade:
         options = dict(zip(letters(len(spec["options"])), spec["options"], strict=True))

@@ -27,9 +27,11 @@ class Likert(QuestionType):
         return {"options": [{"value": str(i), "text": label} for i, label in enumerate(scale)]}
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
-        raw = (form.get(name) or "").strip()
+        raw = (form.get(name) or "").strip()[:4]
         scale = (spec or {}).get("scale", DEFAULT_SCALE)
-        return int(raw) if raw.isdigit() and int(raw) < len(scale) else None
+        if not (raw.isascii() and raw.isdecimal()):
+            return None
+        return int(raw) if int(raw) < len(scale) else None
 
     def grade(self, spec: Spec, response: Any) -> Grade:
         return Grade(0.0, None)

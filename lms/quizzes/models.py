@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -56,6 +56,8 @@ class Attempt(db.Model):
     """One learner's attempt at one quiz. Immutable once submitted."""
 
     __tablename__ = "attempt"
+    #: two parallel "start" requests cannot both create attempt N (attempt limits hold under races)
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "quiz_key", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
@@ -64,7 +66,8 @@ class Attempt(db.Model):
     #: the quiz's stable key: attempt limits and grading span course versions
     quiz_key: Mapped[str] = mapped_column(String(80))
     number: Mapped[int]  # 1, 2, 3… for this learner and quiz key
-    seed: Mapped[int]
+    #: 62 random bits: drives shuffling and the opaque option tokens, so it must not be guessable
+    seed: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress | submitted
     started_at: Mapped[datetime]
     deadline_at: Mapped[datetime | None]

@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 from lms.catalog.models import Course, CourseVersion
 from lms.catalog.routes import published_or_404
 from lms.catalog.services import get_enrolment
-from lms.extensions import db
+from lms.extensions import db, limiter
 from lms.plugins import QuestionTypeRegistry
 from lms.quizzes import grading, services
 from lms.quizzes.models import Attempt
@@ -92,7 +92,7 @@ def _course(attempt: Attempt) -> Course:
     return course
 
 
-@bp.get("/attempts/<int:attempt_id>")
+@bp.get("/attempts/<int(max=2147483647):attempt_id>")
 @login_required
 def attempt(attempt_id: int) -> str | Response:
     attempt = _own_or_404(attempt_id)
@@ -119,8 +119,9 @@ def attempt(attempt_id: int) -> str | Response:
     )
 
 
-@bp.post("/attempts/<int:attempt_id>/save")
+@bp.post("/attempts/<int(max=2147483647):attempt_id>/save")
 @login_required
+@limiter.limit("120 per minute", key_func=lambda: f"user:{current_user.get_id()}", scope="autosave")
 def save(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave (JSON for scripts) and the step-by-step pages' save-and-move (form posts)."""
     attempt = _own_or_404(attempt_id)
@@ -145,7 +146,7 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=go))
 
 
-@bp.post("/attempts/<int:attempt_id>/submit")
+@bp.post("/attempts/<int(max=2147483647):attempt_id>/submit")
 @login_required
 def submit(attempt_id: int) -> Response:
     attempt = _own_or_404(attempt_id)
@@ -161,7 +162,7 @@ def submit(attempt_id: int) -> Response:
     return redirect(url_for("quizzes.review", attempt_id=attempt.id))
 
 
-@bp.get("/attempts/<int:attempt_id>/review")
+@bp.get("/attempts/<int(max=2147483647):attempt_id>/review")
 @login_required
 def review(attempt_id: int) -> str | Response:
     attempt = _own_or_404(attempt_id)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.catalog.models import Course, CourseVersion, Item
@@ -135,7 +136,7 @@ def start_attempt(
     check = grading.can_start(quiz.settings, submitted, now)
     if not check.allowed:
         raise QuizError(check.reason)
-    seed = seed if seed is not None else secrets.randbelow(2**31)
+    seed = seed if seed is not None else secrets.randbits(62)
     settings = quiz.settings
     order = grading.draw_questions(
         [q.key for q in questions],
@@ -155,8 +156,15 @@ def start_attempt(
         started_at=now,
         deadline_at=now + timedelta(minutes=limit) if limit else None,
     )
-    db.session.add(attempt)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # A parallel request created this attempt number first: resume that attempt instead.
+        raced = next((a for a in user_attempts(user_id, course.id, quiz.key) if not a.submitted), None)
+        if raced is None:
+            raise QuizError("Another attempt was started at the same moment. Please try again.") from None
+        return raced
     db.session.add_all(
         AttemptAnswer(
             attempt_id=attempt.id,
@@ -248,7 +256,15 @@ def save_responses(
 ) -> datetime:
     """Autosave: store responses of an open attempt. Refused once submitted or past the deadline."""
     now = now or utcnow()
-    if attempt.submitted:
+    # Lock the attempt row while it is still open: a submission running in parallel either finished first
+    # (then no row matches and nothing is written) or waits until these answers are saved.
+    still_open = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
+        .values(status="in_progress")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if attempt.submitted or still_open != 1:
         raise QuizError("This attempt has been submitted and can no longer change.")
     if grading.is_late(attempt.deadline_at, now, grace_seconds):
         raise QuizError("Time is up: answers given after the time limit are not saved.")

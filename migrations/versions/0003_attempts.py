@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 06:58:59.034962
+Create Date: 2026-11-26 07:30:12.358904
 
 """
 from alembic import op
@@ -41,7 +41,7 @@ def upgrade():
     sa.Column('quiz_id', sa.Integer(), nullable=False),
     sa.Column('quiz_key', sa.String(length=80), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('seed', sa.Integer(), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('deadline_at', sa.DateTime(), nullable=True),
@@ -54,7 +54,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_attempt_course_id_course'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['quiz_id'], ['quiz.id'], name=op.f('fk_attempt_quiz_id_quiz'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_attempt_user_id_user_account'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempt')),
+    sa.UniqueConstraint('user_id', 'course_id', 'quiz_key', 'number', name=op.f('uq_attempt_user_id_course_id_quiz_key_number'))
     )
     with op.batch_alter_table('attempt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attempt_course_id'), ['course_id'], unique=False)

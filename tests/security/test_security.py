@@ -89,16 +89,13 @@ class TestRateLimit:
         )
         assert other.status_code == 400
 
-    def test_successful_logins_do_not_count(self, app, client):
+    def test_every_attempt_counts_before_the_password_is_checked(self, app, client):
         factories.create_user(app, email="ana@example.org", password="correct horse battery")
-        for _ in range(5):
-            assert (
-                client.post(
-                    "/login", data={"email": "ana@example.org", "password": "correct horse battery"}
-                ).status_code
-                == 302
-            )
+        good = {"email": "ana@example.org", "password": "correct horse battery"}
+        for _ in range(3):
+            assert client.post("/login", data=good).status_code == 302
             client.post("/logout")
+        assert client.post("/login", data=good).status_code == 429
 
 
 def test_security_headers(client):
@@ -189,3 +186,34 @@ def test_500_page_hides_traceback(app):
     assert "Something went wrong on our side" in html
     assert "secret internals" not in html
     assert "Traceback" not in html
+
+
+def test_logout_ends_a_remembered_session(app, client):
+    factories.create_user(app, email="ana@example.org", password="correct horse battery")
+    response = client.post(
+        "/login", data={"email": "ana@example.org", "password": "correct horse battery", "remember": "y"}
+    )
+    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+    client.post("/logout")
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/dashboard").status_code == 302
+
+
+class TestResetLinksIgnoreHostHeader:
+    @pytest.fixture
+    def app_config(self):
+        return {"BASE_URL": "https://lms.example.org"}
+
+    def test_link_uses_base_url(self, app, client):
+        from lms.mail import read_outbox
+
+        factories.create_user(app, email="ana@example.org")
+        client.post(
+            "/forgot-password",
+            data={"email": "ana@example.org"},
+            headers={"Host": "evil.example", "X-Forwarded-Host": "evil2.example"},
+        )
+        with app.test_request_context():
+            body = read_outbox()[0].body
+        assert "https://lms.example.org/reset-password/" in body
+        assert "evil" not in body

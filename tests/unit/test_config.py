@@ -48,7 +48,16 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
         create_app(ProductionConfig)
 
 
+def test_production_refuses_to_start_without_base_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+    monkeypatch.delenv("LMS_BASE_URL", raising=False)
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(ConfigError, match="LMS_BASE_URL is not set"):
+        create_app(ProductionConfig)
+
+
 def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_BASE_URL", "https://lms.example.org")
     monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
     app = create_app(ProductionConfig)

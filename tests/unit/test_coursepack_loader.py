@@ -161,11 +161,53 @@ def test_oversized_file(tmp_path, registry):
     assert any(p.startswith("media/huge.png: file is too large") for p in problems)
 
 
-def test_svg_with_script_is_refused(tmp_path, registry):
-    folder = write_package(tmp_path, extra_files={"media/evil.svg": b'<svg onload="alert(1)"></svg>'})
-    assert "media/evil.svg: SVG contains scripts, event handlers or foreignObject" in problems_of(
-        folder, registry
+NS = 'xmlns="http://www.w3.org/2000/svg"'
+
+
+@pytest.mark.parametrize(
+    ("svg", "reason"),
+    [
+        (f'<svg {NS} onload="alert(1)"></svg>', "event handler attribute onload"),
+        (f"<svg {NS}><script>alert(1)</script></svg>", "<script> is not allowed"),
+        (
+            '<svg:svg xmlns:svg="http://www.w3.org/2000/svg"><svg:script>x()</svg:script></svg:svg>',
+            "<script>",
+        ),
+        (
+            f'<svg {NS}><foreignObject><form xmlns="http://www.w3.org/1999/xhtml" action="https://evil"/>'
+            "</foreignObject></svg>",
+            "<foreignObject> is not allowed",
+        ),
+        (
+            f'<svg {NS} xmlns:x="http://www.w3.org/1999/xlink">'
+            '<a x:href="jav&#x61;script:x()"><text>t</text></a></svg>',
+            "<a> is not allowed",
+        ),
+        (
+            f'<svg {NS} xmlns:x="http://www.w3.org/1999/xlink"><use x:href="https://evil.example/x.svg#a"/></svg>',
+            "must point inside the figure",
+        ),
+        (f'<svg {NS}><rect style="fill: url(https://evil.example/x)"/></svg>', "external reference"),
+        (f"<svg {NS}><style>@import url(https://evil.example/x.css);</style></svg>", "must not import"),
+        ('<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>', "DOCTYPE"),
+        ("<svg><circle r='1'/></svg>", "root element must be"),
+        ("<svg", "not well-formed"),
+    ],
+)
+def test_unsafe_svg_is_refused(tmp_path, registry, svg, reason):
+    folder = write_package(tmp_path, extra_files={"media/evil.svg": svg.encode()})
+    problems = [p for p in problems_of(folder, registry) if p.startswith("media/evil.svg: ")]
+    assert any(reason in p for p in problems), problems
+
+
+def test_plain_svg_with_internal_references_is_accepted(tmp_path, registry):
+    svg = (
+        f'<svg {NS} viewBox="0 0 10 10" role="img" aria-labelledby="t"><title id="t">Arrow</title>'
+        '<defs><marker id="m"><path d="M0 0L1 1"/></marker></defs>'
+        '<line x1="0" y1="0" x2="5" y2="5" marker-end="url(#m)" style="stroke: #000"/></svg>'
     )
+    folder = write_package(tmp_path, extra_files={"media/ok.svg": svg.encode()})
+    assert problems_of(folder, registry) == []
 
 
 def test_symlink_is_refused(tmp_path, registry):

@@ -66,3 +66,15 @@ def test_callouts_get_classes_but_authors_cannot_set_classes():
 
 def test_external_links_get_rel():
     assert 'rel="noopener noreferrer"' in render("[FDA](https://www.fda.gov)").html
+
+
+def test_image_checks_do_not_depend_on_attribute_order():
+    result = render('<img alt="x" src="https://cdn.example/x.png">')
+    assert any("external images are not allowed" in p for p in result.problems)
+    assert "cdn.example" not in result.html
+
+
+def test_citations_are_not_expanded_inside_attributes():
+    html = render('<abbr title="[@lee2019]">CRS</abbr> [@lee2019]').html
+    assert '<abbr title="[@lee2019]">CRS</abbr>' in html
+    assert html.count('href="#ref-lee2019"') == 1

@@ -258,6 +258,27 @@ def test_learner_views_hold_no_keys():
 def test_shuffle_is_deterministic_per_seed():
     a = SingleChoice().learner_view(SC, 123)["options"]
     assert a == SingleChoice().learner_view(SC, 123)["options"]
-    orders = {tuple(o["value"] for o in SingleChoice().learner_view(SC, s)["options"]) for s in range(20)}
+    orders = {tuple(o["text"] for o in SingleChoice().learner_view(SC, s)["options"]) for s in range(20)}
     assert len(orders) > 1
-    assert [o["value"] for o in SingleChoice().learner_view(SC, 1, shuffle=False)["options"]] == list("ABCD")
+    assert [o["text"] for o in SingleChoice().learner_view(SC, 1, shuffle=False)["options"]] == list("wxyz")
+
+
+def test_choice_values_are_opaque_tokens():
+    seed = 2**61 + 12345
+    view = SingleChoice().learner_view(SC, seed, shuffle=False)
+    values = [o["value"] for o in view["options"]]
+    assert not set(values) & set("ABCD")  # the authored order is not on the page
+    assert SingleChoice().parse_response(MultiDict({"q": values[1]}), "q", SC, seed) == "B"
+    assert SingleChoice().parse_response(MultiDict({"q": "B"}), "q", SC, seed) is None
+    other_attempt = SingleChoice().learner_view(SC, seed + 1, shuffle=False)["options"][1]["value"]
+    assert SingleChoice().parse_response(MultiDict({"q": other_attempt}), "q", SC, seed) is None
+    assert SingleChoice().shown_response(SC, seed, "B") == values[1]
+    mr_values = [o["value"] for o in MultipleResponse().learner_view(MR, seed, shuffle=False)["options"]]
+    form = MultiDict([("q", mr_values[0]), ("q", mr_values[2]), ("q", "x" * 10_000)] + [("q", "junk")] * 500)
+    assert MultipleResponse().parse_response(form, "q", MR, seed) == ["A", "C"]
+    assert MultipleResponse().shown_response(MR, seed, ["A", "C"]) == [mr_values[0], mr_values[2]]
+
+
+def test_likert_ignores_non_ascii_digits():
+    assert Likert().parse_response(MultiDict({"q": "²"}), "q", {}) is None
+    assert Likert().parse_response(MultiDict({"q": "٣"}), "q", {}) is None

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.learning.models import ProgressRecord
+from lms.qtypes.base import token
 from lms.quizzes import services
 from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from lms.timeutil import utcnow
@@ -122,9 +123,21 @@ def _answer_map(app, attempt_id: int) -> dict[str, str]:
     return {key: f"q{aid}" for key, aid in rows}
 
 
+def _sc(app, attempt_id: int, letter: str) -> str:
+    """The page's opaque value for option ``letter`` of question "sc" in this attempt."""
+    with app.app_context():
+        seed = db.session.get(Attempt, attempt_id).seed
+    return token(seed, "sc", "opt", "ABC".index(letter))
+
+
 def _perfect(app, attempt_id: int) -> dict[str, str]:
     names = _answer_map(app, attempt_id)
-    return {names["sc"]: "B", names["tf"]: "true", names["num"]: "8", names["sa"]: " Tocilizumab "}
+    return {
+        names["sc"]: _sc(app, attempt_id, "B"),
+        names["tf"]: "true",
+        names["num"]: "8",
+        names["sa"]: " Tocilizumab ",
+    }
 
 
 def _attempt(app, attempt_id: int) -> Attempt:
@@ -201,7 +214,9 @@ def test_failing_attempt_does_not_complete(app, client, auth, quiz_course):
     _enrolled(client, auth)
     attempt_id = _start(client)
     names = _answer_map(app, attempt_id)
-    client.post(f"/attempts/{attempt_id}/submit", data={names["sc"]: "B", names["tf"]: "false"})
+    client.post(
+        f"/attempts/{attempt_id}/submit", data={names["sc"]: _sc(app, attempt_id, "B"), names["tf"]: "false"}
+    )
     attempt = _attempt(app, attempt_id)
     assert attempt.score == 0.25 and attempt.passed is False
     html = client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
@@ -242,7 +257,7 @@ def test_submitted_attempt_is_immutable_and_graded_once(app, client, auth, quiz_
     _enrolled(client, auth)
     attempt_id = _start(client)
     names = _answer_map(app, attempt_id)
-    client.post(f"/attempts/{attempt_id}/submit", data={names["sc"]: "B"})
+    client.post(f"/attempts/{attempt_id}/submit", data={names["sc"]: _sc(app, attempt_id, "B")})
     first = _attempt(app, attempt_id)
     # A retried request with other answers, and an autosave: neither changes anything.
     client.post(f"/attempts/{attempt_id}/submit", data=_perfect(app, attempt_id))
@@ -296,7 +311,9 @@ def test_late_submission_graded_on_saved_answers(app, client, auth, quiz_course)
     assert "data-timer" in html and 'data-seconds-left="' in html
     names = _answer_map(app, attempt_id)
     client.post(
-        f"/attempts/{attempt_id}/save", data={names["sc"]: "B"}, headers={"Accept": "application/json"}
+        f"/attempts/{attempt_id}/save",
+        data={names["sc"]: _sc(app, attempt_id, "B")},
+        headers={"Accept": "application/json"},
     )
     with app.app_context():
         db.session.execute(
@@ -399,7 +416,7 @@ def test_review_policies(app, client, auth, tmp_path, policy, shows_explanation,
     _enrolled(client, auth)
     attempt_id = _start(client)
     names = _answer_map(app, attempt_id)
-    client.post(f"/attempts/{attempt_id}/submit", data={names["sc"]: "A"})
+    client.post(f"/attempts/{attempt_id}/submit", data={names["sc"]: _sc(app, attempt_id, "A")})
     html = client.get(f"/attempts/{attempt_id}/review").get_data(as_text=True)
     assert "Score: <strong>0%</strong>" in html
     assert ("EXPLANATION-SC" in html) is shows_explanation
@@ -521,7 +538,9 @@ def test_sequential_navigation(app, client, auth, quiz_course):
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "Question 1 of 4" in html and "Question 2 of 4" not in html
     names = _answer_map(app, attempt_id)
-    response = client.post(f"/attempts/{attempt_id}/save", data={names["sc"]: "B", "go": "2"})
+    response = client.post(
+        f"/attempts/{attempt_id}/save", data={names["sc"]: _sc(app, attempt_id, "B"), "go": "2"}
+    )
     assert response.headers["Location"] == f"/attempts/{attempt_id}?q=2"
     page2 = client.get(f"/attempts/{attempt_id}?q=2").get_data(as_text=True)
     assert "Question 2 of 4" in page2 and "(answered)" in page2
@@ -549,11 +568,11 @@ distractors = ["CD20"]
     attempt_id = _start(client)
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     names = _answer_map(app, attempt_id)
-    options = dict(re.findall(r'<option value="([0-9a-f]{10})"[^>]*>([^<]+)</option>', html))
+    options = dict(re.findall(r'<option value="([0-9a-f]{12})"[^>]*>([^<]+)</option>', html))
     by_text = {text: value for value, text in options.items()}
     prompts = dict(
         (text, tok)
-        for tok, text in re.findall(rf'<label for="{names["mat"]}-([0-9a-f]{{10}})">([^<]+)</label>', html)
+        for tok, text in re.findall(rf'<label for="{names["mat"]}-([0-9a-f]{{12}})">([^<]+)</label>', html)
     )
     data = {
         f"{names['ord']}-0": by_text["Leukapheresis"],
@@ -567,3 +586,79 @@ distractors = ["CD20"]
     assert f'<option value="{by_text["Transduction"]}" selected>' in again  # saved choices are shown again
     client.post(f"/attempts/{attempt_id}/submit", data={})
     assert _attempt(app, attempt_id).score == 0.75
+
+
+@pytest.mark.quiz_settings("max_attempts = 1")
+def test_concurrent_starts_create_one_attempt(app, client, auth, quiz_course):
+    info = _enrolled(client, auth)
+    registry = app.extensions["lms"].question_types
+    barrier = threading.Barrier(4)
+    ids, errors = [], []
+
+    def worker():
+        try:
+            with app.app_context():
+                course = db.session.scalar(select(Course).where(Course.slug == "quizzy"))
+                quiz, _item, _version = services.current_quiz(course, "exam")
+                barrier.wait()
+                attempt = services.start_attempt(info.id, course, quiz, registry)
+                db.session.commit()
+                ids.append(attempt.id)
+        except services.QuizError:
+            db.session.rollback()
+        except Exception as exc:  # pragma: no cover - reported by the assertion
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
+    assert len(set(ids)) == 1
+
+
+def test_autosave_cannot_change_a_submitted_attempt_from_a_stale_copy(app, client, auth, quiz_course):
+    user = _enrolled(client, auth)
+    attempt_id = _start(client)
+    registry = app.extensions["lms"].question_types
+    with app.app_context():
+        stale = services.own_attempt(user.id, attempt_id)  # loaded while still open
+        names = {a.question.key: a.id for a in stale.answers}
+        with app.app_context():  # meanwhile, another request submits the attempt
+            fresh = services.own_attempt(user.id, attempt_id)
+            services.submit_attempt(fresh, {}, registry)
+            db.session.commit()
+        assert stale.status == "in_progress"
+        with pytest.raises(services.QuizError, match="submitted"):
+            services.save_responses(stale, {names["sc"]: "B"})
+        db.session.rollback()
+    with app.app_context():
+        responses = db.session.scalars(
+            select(AttemptAnswer.response).where(AttemptAnswer.attempt_id == attempt_id)
+        )
+        assert all(r is None for r in responses)
+
+
+def test_attempt_ids_out_of_range_are_404(client, auth, quiz_course):
+    auth.login()
+    assert client.get("/attempts/99999999999999999999999").status_code == 404
+    assert client.get("/attempts/2147483648/review").status_code == 404
+
+
+def test_oversized_answers_are_not_stored(app, client, auth, quiz_course):
+    _enrolled(client, auth)
+    attempt_id = _start(client)
+    names = _answer_map(app, attempt_id)
+    client.post(
+        f"/attempts/{attempt_id}/save",
+        data={names["sc"]: "x" * 100_000, names["sa"]: "y" * 100_000, names["num"]: "9" * 1000},
+        headers={"Accept": "application/json"},
+    )
+    with app.app_context():
+        stored = {a.id: a.response for a in db.session.scalars(select(AttemptAnswer))}
+    assert stored[int(names["sc"][1:])] is None
+    assert len(stored[int(names["sa"][1:])]) <= 500
+    assert len(stored[int(names["num"][1:])]) <= 64

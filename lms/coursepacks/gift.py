@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lms.plugins import QuestionTypeRegistry
+from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
+from lms.qtypes.base import GiftUnsupported, gift_escape
 
 ESCAPABLE = "~=#{}:"
 FORMATS = ("[html]", "[plain]", "[markdown]", "[moodle]")
@@ -86,11 +87,7 @@ def unescape(text: str) -> str:
     return "".join(out)
 
 
-def escape(text: str) -> str:
-    text = text.replace("\\", "\\\\")
-    for ch in ESCAPABLE:
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", "\\n")
+escape = gift_escape
 
 
 def _split_unescaped(text: str, seps: str) -> list[tuple[str, str]]:
@@ -394,80 +391,15 @@ def parse_gift(text: str, registry: QuestionTypeRegistry) -> GiftResult:
 # -- export -------------------------------------------------------------------------------------------
 
 
-def _fb(text: str | None) -> str:
-    return f" #{escape(text)}" if text else ""
-
-
-def _pct(credit: float) -> str:
-    return f"%{credit * 100:g}%"
-
-
-def question_to_gift(spec: dict[str, Any]) -> str:
-    """One question spec as GIFT. Raises ValueError for a type GIFT cannot express."""
-    qtype = spec["type"]
+def question_to_gift(spec: dict[str, Any], registry: QuestionTypeRegistry) -> str:
+    """One question spec as GIFT, through its type's ``to_gift``; ValueError when GIFT cannot express it."""
+    try:
+        lines = registry.get(spec["type"]).to_gift(spec)
+    except (UnknownQuestionType, GiftUnsupported) as exc:
+        raise ValueError(str(exc)) from None
     head = f"::{escape(spec['id'])}::[markdown]{escape(spec['prompt'])} "
-    lines: list[str] = []
-    if qtype == "single_choice":
-        letters = [chr(ord("A") + i) for i in range(len(spec["options"]))]
-        for letter, opt in zip(letters, spec["options"], strict=True):
-            mark = "=" if letter == spec["answer"] else "~"
-            lines.append(f"\t{mark}{escape(opt['text'])}{_fb(opt.get('feedback'))}")
-    elif qtype == "multiple_response":
-        letters = [chr(ord("A") + i) for i in range(len(spec["options"]))]
-        right = set(spec["answers"])
-        wrong_count = len(letters) - len(right)
-        for letter, opt in zip(letters, spec["options"], strict=True):
-            if letter in right:
-                weight = f"%{100 / len(right):g}%"
-            elif spec.get("negative_marking"):
-                weight = f"%{-100 / max(1, wrong_count):g}%"
-            else:
-                weight = "%0%"
-            lines.append(f"\t~{weight}{escape(opt['text'])}{_fb(opt.get('feedback'))}")
-    elif qtype == "true_false":
-        answer = spec["answer"]
-        wrong = spec.get("feedback_false" if answer else "feedback_true", "")
-        right = spec.get("feedback_true" if answer else "feedback_false", "")
-        tail = f"#{escape(wrong)}#{escape(right)}" if (wrong or right) else ""
-        lines.append(f"{'TRUE' if answer else 'FALSE'}{tail}")
-    elif qtype == "numeric":
-        entries = spec.get("answers")
-        if entries:
-            parts = []
-            for e in entries:
-                credit = e.get("credit", 1.0)
-                value = (
-                    f"{e['range'][0]:g}..{e['range'][1]:g}"
-                    if "range" in e
-                    else f"{e['answer']:g}:{e.get('tolerance', 0):g}"
-                )
-                parts.append(f"={_pct(credit) if credit != 1 else ''}{value}")
-            lines.append("#" + " ".join(parts))
-        else:
-            value = (
-                f"{spec['range'][0]:g}..{spec['range'][1]:g}"
-                if "range" in spec
-                else f"{spec['answer']:g}:{spec.get('tolerance', 0):g}"
-            )
-            lines.append(f"#{value}{_fb(spec.get('feedback_correct'))}")
-    elif qtype == "short_answer":
-        for i, entry in enumerate(spec["accepted"]):
-            if isinstance(entry, str):
-                fb = _fb(spec.get("feedback_correct")) if i == 0 else ""
-                lines.append(f"\t={escape(entry)}{fb}")
-            else:
-                lines.append(f"\t={_pct(entry['credit'])}{escape(entry['answer'])}")
-    elif qtype == "matching":
-        for pair in spec["pairs"]:
-            lines.append(f"\t={escape(pair['prompt'])} -> {escape(pair['match'])}")
-        for extra in spec.get("distractors", []):
-            lines.append(f"\t= -> {escape(extra)}")
-    elif qtype == "free_text":
-        lines = []
-    else:
-        raise ValueError(f'question type "{qtype}" has no GIFT form')
     if spec.get("explanation"):
-        lines.append(f"\t####{escape(spec['explanation'])}")
+        lines = [*lines, f"\t####{escape(spec['explanation'])}"]
     if not lines:
         return head + "{}"
     if len(lines) == 1 and not lines[0].startswith("\t"):
@@ -475,7 +407,9 @@ def question_to_gift(spec: dict[str, Any]) -> str:
     return head + "{\n" + "\n".join(lines) + "\n}"
 
 
-def to_gift(specs: list[dict[str, Any]], category: str = "") -> tuple[str, list[str]]:
+def to_gift(
+    specs: list[dict[str, Any]], registry: QuestionTypeRegistry, category: str = ""
+) -> tuple[str, list[str]]:
     """A GIFT document for ``specs`` plus the ids of questions GIFT cannot express (reported, not dropped)."""
     out = (
         [f"// Exported by Helix LMS\n$CATEGORY: {category}\n"] if category else ["// Exported by Helix LMS\n"]
@@ -483,7 +417,7 @@ def to_gift(specs: list[dict[str, Any]], category: str = "") -> tuple[str, list[
     skipped = []
     for spec in specs:
         try:
-            out.append(question_to_gift(spec) + "\n")
+            out.append(question_to_gift(spec, registry) + "\n")
         except ValueError:
             skipped.append(spec["id"])
     return "\n".join(out), skipped

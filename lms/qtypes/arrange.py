@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lms.qtypes.base import Grade, QuestionType, Spec, shuffled, token, untoken
+from lms.qtypes.base import Grade, QuestionType, Spec, gift_escape, shuffled, token, untoken
 
 
 def _texts_problems(values: Any, field: str, minimum: int) -> list[str]:
@@ -163,6 +163,10 @@ class Matching(QuestionType):
         ok = score == 1.0
         feedback = spec.get("feedback_correct" if ok else "feedback_incorrect", "")
         return Grade(score, ok, (feedback,) if feedback else (), parts)
+
+    def to_gift(self, spec: Spec) -> list[str]:
+        lines = [f"\t={gift_escape(p['prompt'])} -> {gift_escape(p['match'])}" for p in spec["pairs"]]
+        return lines + [f"\t= -> {gift_escape(extra)}" for extra in spec.get("distractors", [])]
 
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         choices = self._choices(spec)

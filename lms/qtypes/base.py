@@ -13,7 +13,8 @@ question and nothing about HTTP or the database:
 - ``parse_response(form, name, spec, seed)`` turns submitted form values into a JSON-able response.
 - ``grade(spec, response)`` is pure: it returns a ``Grade`` with a score in [0, 1] and feedback.
 - ``review(spec, response)`` describes the correct answer for the review page.
-- ``from_gift`` / ``to_gift`` optionally convert from and to Moodle GIFT.
+- ``to_gift(spec)`` optionally gives the lines of the question's GIFT answer block (export); GIFT import maps
+  GIFT's own syntax onto the built-in types (``lms.coursepacks.gift``).
 
 ``spec`` is the question's mapping as written in the quiz file (``type``, ``prompt``, ``explanation``,
 ``reference``, ``points`` plus the type's own fields). Specs are validated once, at import or sync, so
@@ -51,6 +52,25 @@ class Grade:
 
 class GiftUnsupported(Exception):
     """This question cannot be expressed in (or read from) GIFT by this type."""
+
+
+GIFT_SPECIAL = "~=#{}:"
+
+
+def gift_escape(text: str) -> str:
+    """Escape GIFT's special characters (and newlines) in a text."""
+    text = text.replace("\\", "\\\\")
+    for ch in GIFT_SPECIAL:
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", "\\n")
+
+
+def gift_feedback(text: str | None) -> str:
+    return f" #{gift_escape(text)}" if text else ""
+
+
+def gift_percent(credit: float) -> str:
+    return f"%{credit * 100:g}%"
 
 
 def letters(count: int) -> list[str]:
@@ -138,8 +158,6 @@ class QuestionType:
         """What the review page shows as the correct answer (only when the policy allows)."""
         return {"correct_answer": ""}
 
-    def from_gift(self, parsed: Mapping[str, Any]) -> dict[str, Any]:
-        raise GiftUnsupported(f"{self.label} questions cannot be imported from GIFT")
-
-    def to_gift(self, spec: Spec) -> str:
+    def to_gift(self, spec: Spec) -> list[str]:
+        """Lines of the GIFT answer block, without braces or general feedback (optional)."""
         raise GiftUnsupported(f"{self.label} questions cannot be exported to GIFT")

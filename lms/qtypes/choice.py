@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lms.qtypes.base import Grade, QuestionType, Spec, letter_range, letters, shuffled, token, untoken
+from lms.qtypes.base import (
+    Grade,
+    QuestionType,
+    Spec,
+    gift_escape,
+    gift_feedback,
+    letter_range,
+    letters,
+    shuffled,
+    token,
+    untoken,
+)
 
 
 def _option_problems(spec: Spec) -> list[str]:
@@ -103,6 +114,13 @@ class SingleChoice(_ChoiceBase):
         feedback = options[response].get("feedback", "")
         return Grade(1.0 if ok else 0.0, ok, (feedback,) if feedback else (), {response: ok})
 
+    def to_gift(self, spec: Spec) -> list[str]:
+        lines = []
+        for letter, opt in zip(letters(len(spec["options"])), spec["options"], strict=True):
+            mark = "=" if letter == spec["answer"] else "~"
+            lines.append(f"\t{mark}{gift_escape(opt['text'])}{gift_feedback(opt.get('feedback'))}")
+        return lines
+
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         key = spec["answer"].strip().upper()
         chosen = {response} if isinstance(response, str) else set()
@@ -157,6 +175,21 @@ class MultipleResponse(_ChoiceBase):
         feedback = tuple(options[k].get("feedback", "") for k in sorted(chosen) if options[k].get("feedback"))
         return Grade(score, chosen == correct, feedback, {k: k in correct for k in sorted(chosen)})
 
+    def to_gift(self, spec: Spec) -> list[str]:
+        keys = letters(len(spec["options"]))
+        right = set(spec["answers"])
+        wrong_count = len(keys) - len(right)
+        lines = []
+        for letter, opt in zip(keys, spec["options"], strict=True):
+            if letter in right:
+                weight = f"%{100 / len(right):g}%"
+            elif spec.get("negative_marking"):
+                weight = f"%{-100 / max(1, wrong_count):g}%"
+            else:
+                weight = "%0%"
+            lines.append(f"\t~{weight}{gift_escape(opt['text'])}{gift_feedback(opt.get('feedback'))}")
+        return lines
+
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         correct = {a.strip().upper() for a in spec["answers"]}
         return {"options": self._option_rows(spec, set(response or []), correct)}
@@ -189,6 +222,13 @@ class TrueFalse(QuestionType):
         ok = response == spec["answer"]
         feedback = spec.get("feedback_true" if response else "feedback_false", "")
         return Grade(1.0 if ok else 0.0, ok, (feedback,) if feedback else ())
+
+    def to_gift(self, spec: Spec) -> list[str]:
+        answer = spec["answer"]
+        wrong = spec.get("feedback_false" if answer else "feedback_true", "")
+        right = spec.get("feedback_true" if answer else "feedback_false", "")
+        tail = f"#{gift_escape(wrong)}#{gift_escape(right)}" if (wrong or right) else ""
+        return [f"{'TRUE' if answer else 'FALSE'}{tail}"]
 
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         return {

@@ -65,5 +65,8 @@ class FreeText(QuestionType):
     def grade(self, spec: Spec, response: Any) -> Grade:
         return Grade(0.0, None)
 
+    def to_gift(self, spec: Spec) -> list[str]:
+        return []  # an essay: empty braces
+
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         return {"your_answer": response or ""}

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from typing import Any, ClassVar
 
-from lms.qtypes.base import Grade, QuestionType, Spec
+from lms.qtypes.base import Grade, QuestionType, Spec, gift_escape, gift_feedback, gift_percent
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
@@ -117,6 +117,21 @@ class Numeric(QuestionType):
         feedback = spec.get(key, "")
         return Grade(credit, ok, (feedback,) if feedback else ())
 
+    def to_gift(self, spec: Spec) -> list[str]:
+        def value(entry: Spec) -> str:
+            if "range" in entry:
+                return f"{entry['range'][0]:g}..{entry['range'][1]:g}"
+            return f"{entry['answer']:g}:{entry.get('tolerance', 0):g}"
+
+        entries = spec.get("answers")
+        if entries:
+            parts = [
+                f"={gift_percent(e['credit']) if e.get('credit', 1.0) != 1 else ''}{value(e)}"
+                for e in entries
+            ]
+            return ["#" + " ".join(parts)]
+        return [f"#{value(spec)}{gift_feedback(spec.get('feedback_correct'))}"]
+
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         unit = f" {spec['unit']}" if spec.get("unit") else ""
         ranges = [(lo, hi) for lo, hi, c in numeric_ranges(spec) if c == 1.0]
@@ -199,6 +214,16 @@ class ShortAnswer(QuestionType):
         key = "feedback_correct" if credit > 0 else "feedback_incorrect"
         feedback = spec.get(key, "")
         return Grade(credit, credit == 1.0, (feedback,) if feedback else ())
+
+    def to_gift(self, spec: Spec) -> list[str]:
+        lines = []
+        for i, entry in enumerate(spec["accepted"]):
+            if isinstance(entry, str):
+                feedback = gift_feedback(spec.get("feedback_correct")) if i == 0 else ""
+                lines.append(f"\t={gift_escape(entry)}{feedback}")
+            else:
+                lines.append(f"\t={gift_percent(entry['credit'])}{gift_escape(entry['answer'])}")
+        return lines
 
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         best = [t for t, c in accepted_answers(spec) if c == 1.0]

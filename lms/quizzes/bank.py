@@ -70,5 +70,7 @@ def quiz_specs(course: Course, quiz_key: str) -> list[dict[str, Any]] | None:
     return [q.spec for q in questions]
 
 
-def export_gift(specs: list[dict[str, Any]], category: str = "") -> tuple[str, list[str]]:
-    return to_gift(specs, category)
+def export_gift(
+    specs: list[dict[str, Any]], registry: QuestionTypeRegistry, category: str = ""
+) -> tuple[str, list[str]]:
+    return to_gift(specs, registry, category)

@@ -63,7 +63,8 @@ def export_gift_command(slug: str, quiz_key: str | None, output: Path | None) ->
             sys.exit(1)
     else:
         specs = bank.bank_specs(course)
-    text, skipped = bank.export_gift(specs, category=f"{course.slug}/{quiz_key or 'bank'}")
+    registry = current_app.extensions["lms"].question_types
+    text, skipped = bank.export_gift(specs, registry, category=f"{course.slug}/{quiz_key or 'bank'}")
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {len(specs) - len(skipped)} question(s) to {output}.")

@@ -6,6 +6,7 @@ import pytest
 
 from lms.coursepacks.gift import GiftEncodingError, decode, escape, parse_gift, to_gift, unescape
 from lms.plugins import build_registries
+from lms.qtypes.base import GiftUnsupported, QuestionType
 
 SAMPLE = r"""// A comment line
 $CATEGORY: car-t/crs
@@ -167,7 +168,7 @@ def test_escape_round_trip():
 def test_export_then_import_gives_the_same_questions(registry):
     first = parse_gift(SAMPLE, registry)
     specs = [q.spec for q in first.questions]
-    text, skipped = to_gift(specs, "round/trip")
+    text, skipped = to_gift(specs, registry, "round/trip")
     assert skipped == []
     second = parse_gift(text, registry)
     assert second.problems == []
@@ -190,7 +191,7 @@ def test_bundled_quiz_questions_survive_a_round_trip(registry):
             spec = {k: v for k, v in q.items() if k not in ("reference", "points", "feedback_incorrect")}
             if q["type"] == "numeric":
                 spec.pop("unit", None)
-            text, skipped = to_gift([spec])
+            text, skipped = to_gift([spec], registry)
             assert skipped == []
             again = parse_gift(text, registry)
             assert again.problems == [], (path, q["id"], [str(p) for p in again.problems])
@@ -200,3 +201,27 @@ def test_bundled_quiz_questions_survive_a_round_trip(registry):
                     assert got.get(key) == spec[key], (path.name, q["id"], key)
             checked += 1
     assert checked > 50
+
+
+def test_types_export_through_their_own_hook(registry):
+    class Custom(QuestionType):
+        name = "custom"
+        label = "Custom"
+
+        def to_gift(self, spec):
+            return ["=custom answer"]
+
+    class NoGift(QuestionType):
+        name = "nogift"
+        label = "No GIFT"
+
+    from lms.plugins import QuestionTypeRegistry
+
+    reg = QuestionTypeRegistry.build([Custom, NoGift])
+    text, skipped = to_gift(
+        [{"id": "c1", "type": "custom", "prompt": "Q?"}, {"id": "n1", "type": "nogift", "prompt": "Q?"}], reg
+    )
+    assert "::c1::[markdown]Q? {=custom answer}" in text
+    assert skipped == ["n1"]
+    with pytest.raises(GiftUnsupported):
+        NoGift().to_gift({})

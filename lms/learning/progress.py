@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from lms.coursepacks.manifest import CompletionPolicy
+
 
 @dataclass(frozen=True)
 class SyllabusItem:
@@ -18,12 +20,8 @@ class SyllabusItem:
     module_key: str = ""
 
 
-@dataclass(frozen=True)
-class Policy:
-    require_all_lessons: bool = True
-    require_quizzes: str = "all"  # all | final | none
-    final_quiz: str = ""
-    evaluation: str = ""
+#: The completion policy as written in course.toml (lessons, quizzes, final quiz, evaluation).
+Policy = CompletionPolicy
 
 
 @dataclass(frozen=True)

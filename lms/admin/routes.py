@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from lms.admin import services as admin_services
 from lms.admin.forms import DisableForm, EnableForm, RoleForm
@@ -30,15 +32,34 @@ def index() -> Response:
     return redirect(url_for("admin.users"))
 
 
+def _user_filters() -> tuple[str, str, str]:
+    query = request.args.get("q", "")[:100]
+    role = request.args.get("role", "")
+    sort = request.args.get("sort", "joined")
+    return query, role if role in ALL_ROLES else "", sort if sort in admin_services.SORTS else "joined"
+
+
 @bp.get("/users")
 @role_required("admin")
 def users() -> str:
-    query = request.args.get("q", "")[:100]
-    role = request.args.get("role", "")
-    if role not in ALL_ROLES:
-        role = ""
-    rows = admin_services.search_users(query, role)
-    return render_template("admin/users.html", users=rows, q=query, role=role, roles=ALL_ROLES)
+    query, role, sort = _user_filters()
+    rows = admin_services.search_users(query, role, sort)
+    return render_template("admin/users.html", users=rows, q=query, role=role, sort=sort, roles=ALL_ROLES)
+
+
+@bp.get("/users.csv")
+@role_required("admin")
+def users_csv() -> Response:
+    query, role, sort = _user_filters()
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(
+        admin_services.users_csv_rows(admin_services.search_users(query, role, sort, None))
+    )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="users.csv"'},
+    )
 
 
 @bp.get("/users/<int(max=2147483647):user_id>")

@@ -11,6 +11,7 @@ PROTECTED = [
     ("/account/password", "learner"),
     ("/admin/users", "admin"),
     ("/admin/outbox", "admin"),
+    ("/admin/users.csv", "admin"),
 ]
 
 ALLOWED = {
@@ -76,3 +77,23 @@ def test_admin_cannot_disable_self(client, auth):
 def test_admin_user_404(client, auth):
     auth.login("admin")
     assert client.get("/admin/users/999999").status_code == 404
+
+
+def test_admin_users_sort_and_csv_export(app, client, auth):
+    from tests import factories
+
+    factories.create_user(app, email="zed@example.org", full_name="=HYPERLINK(1)")
+    factories.create_user(app, email="amy@example.org", full_name="Amy Adams")
+    auth.login("admin")
+    html = client.get("/admin/users?sort=name").get_data(as_text=True)
+    assert html.index("Amy Adams") < html.index("Test admin")
+    assert 'aria-sort="ascending"' in html
+    response = client.get("/admin/users.csv?q=example.org&sort=email")
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("email,full_name,profession")
+    assert lines[1].startswith("admin@example.org,")
+    assert any(line.startswith("zed@example.org,'=HYPERLINK(1)") for line in lines)  # no formula injection
+    client.post("/logout")
+    auth.login("learner")
+    assert client.get("/admin/users.csv").status_code == 403

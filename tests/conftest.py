@@ -69,7 +69,6 @@ def _config(database_url: str, tmp: Path, **extra: Any) -> dict[str, Any]:
         "CONFIG_CLASS": TestingConfig,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_OUTBOX": str(tmp / "outbox"),
-        "COURSE_MEDIA_ROOT": str(tmp / "media"),
         **extra,
     }
 

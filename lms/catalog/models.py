@@ -39,10 +39,6 @@ class Course(db.Model):
     def specialty_list(self) -> list[str]:
         return [s for s in self.specialties.split("|") if s]
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == "published" and self.current_version_no > 0
-
 
 class CourseVersion(db.Model):
     """One stored edition of a package. Never changed after it is written; learners' history points at it."""
@@ -96,10 +92,6 @@ class Item(db.Model):
     #: lesson body, rendered and sanitised at sync time; deferred so syllabus queries stay light
     html: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
     citations: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-    @property
-    def is_lesson(self) -> bool:
-        return self.kind == "lesson"
 
 
 class MediaAsset(db.Model):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -137,6 +136,3 @@ def _common_root(names: object) -> str:
             return top + "/"
     return ""
 
-
-def normalise(path: str) -> str:
-    return posixpath.normpath(path)

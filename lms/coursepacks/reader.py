@@ -135,4 +135,3 @@ def _common_root(names: object) -> str:
         if f"{top}/course.toml" in names:
             return top + "/"
     return ""
-

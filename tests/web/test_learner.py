@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +9,7 @@ from lms.catalog.models import Course
 from lms.extensions import db
 from lms.learning.models import ProgressRecord
 from lms.learning.services import record_completion
+from tests.concurrency import run_together
 from tests.packages import sync, write_package
 
 
@@ -160,23 +159,14 @@ def test_concurrent_completions_never_duplicate(app, course):
     learner = factories.create_user(app, email="race@example.org")
     with app.app_context():
         course_id = db.session.scalar(select(Course.id).where(Course.slug == "test-course"))
-    barrier = threading.Barrier(4)
-    errors = []
 
-    def worker():
-        try:
-            with app.app_context():
-                barrier.wait()
-                record_completion(learner.id, course_id, "l1", 1)
-                db.session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def worker(_n: int, wait):
+        with app.app_context():
+            wait()
+            record_completion(learner.id, course_id, "l1", 1)
+            db.session.commit()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _results, errors = run_together(worker, range(4))
     assert errors == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ProgressRecord)) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from lms.quizzes import services
 from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from lms.timeutil import utcnow
 from tests import factories
+from tests.concurrency import run_together
 from tests.packages import lesson, manifest, sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,26 +276,18 @@ def test_concurrent_submissions_grade_once(app, client, auth, quiz_course):
     _enrolled(client, auth)
     attempt_id = _start(client)
     registry = app.extensions["lms"].question_types
-    barrier = threading.Barrier(3)
-    outcomes, errors = [], []
+    user_id = _attempt(app, attempt_id).user_id
 
-    def worker(answer: str):
-        try:
-            with app.app_context():
-                attempt = services.own_attempt(_attempt(app, attempt_id).user_id, attempt_id)
-                names = {a.question.key: a.id for a in attempt.answers}
-                barrier.wait()
-                outcome = services.submit_attempt(attempt, {names["sc"]: answer}, registry)
-                db.session.commit()
-                outcomes.append(outcome.graded_now)
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            errors.append(repr(exc))
+    def worker(answer: str, wait):
+        with app.app_context():
+            attempt = services.own_attempt(user_id, attempt_id)
+            names = {a.question.key: a.id for a in attempt.answers}
+            wait()
+            outcome = services.submit_attempt(attempt, {names["sc"]: answer}, registry)
+            db.session.commit()
+            return outcome.graded_now
 
-    threads = [threading.Thread(target=worker, args=(a,)) for a in ("A", "B", "C")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes, errors = run_together(worker, ["A", "B", "C"])
     assert errors == []
     assert sorted(outcomes) == [False, False, True]
     with app.app_context():
@@ -592,32 +584,25 @@ distractors = ["CD20"]
 def test_concurrent_starts_create_one_attempt(app, client, auth, quiz_course):
     info = _enrolled(client, auth)
     registry = app.extensions["lms"].question_types
-    barrier = threading.Barrier(4)
-    ids, errors = [], []
 
-    def worker():
-        try:
-            with app.app_context():
-                course = db.session.scalar(select(Course).where(Course.slug == "quizzy"))
-                quiz, _item, _version = services.current_quiz(course, "exam")
-                barrier.wait()
+    def worker(_n: int, wait):
+        with app.app_context():
+            course = db.session.scalar(select(Course).where(Course.slug == "quizzy"))
+            quiz, _item, _version = services.current_quiz(course, "exam")
+            wait()
+            try:
                 attempt = services.start_attempt(info.id, course, quiz, registry)
-                db.session.commit()
-                ids.append(attempt.id)
-        except services.QuizError:
-            db.session.rollback()
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            errors.append(repr(exc))
+            except services.QuizError:
+                db.session.rollback()
+                return None
+            db.session.commit()
+            return attempt.id
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    ids, errors = run_together(worker, range(4))
     assert errors == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attempt)) == 1
-    assert len(set(ids)) == 1
+    assert len({i for i in ids if i is not None}) == 1
 
 
 def test_autosave_cannot_change_a_submitted_attempt_from_a_stale_copy(app, client, auth, quiz_course):

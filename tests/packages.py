@@ -27,8 +27,10 @@ status = "published"
 {extra}
 [credit]
 hours = 0.5
+accredited = true
 type = "AMA PRA Category 1 Credit™"
-statement = "Test Provider designates this enduring material for a maximum of 0.5 credits."
+statement = "{{provider}} designates this enduring material for a maximum of {{credits}} credits."
+accreditation = "{{provider}} is accredited to provide continuing medical education for physicians."
 
 [dates]
 release = 2026-11-01

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    #: set when the owner opens the emailed confirmation link (or an operator creates the account)
+    email_confirmed_at: Mapped[datetime | None]
     #: Bumped on password change/reset and on disabling: every older session stops being valid.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
 

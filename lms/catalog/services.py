@@ -69,6 +69,8 @@ def policy_of(version: CourseVersion) -> Policy:
         require_quizzes=c.get("require_quizzes", "all"),
         final_quiz=c.get("final_quiz", ""),
         evaluation=c.get("evaluation", ""),
+        gated=c.get("gated", True),
+        min_minutes=c.get("min_minutes", 0),
     )
 
 

@@ -21,6 +21,7 @@ from lms.coursepacks.manifest import (
     PROFESSION_KEYS,
     QUIZ_KINDS,
     REVIEW_POLICIES,
+    CertificatePolicy,
     CompletionPolicy,
     CoursePackage,
     Credit,
@@ -254,6 +255,7 @@ def _build(
         "faculty",
         "references",
         "completion",
+        "certificate",
         "modules",
     }
     for extra in sorted(set(m) - known):
@@ -280,12 +282,18 @@ def _build(
     if not isinstance(credit_t, dict):
         out.add(f, "[credit] table is required (hours, type, statement)")
         credit_t = {}
+    accredited = _bool(credit_t, "accredited", f, out, "credit", default=False)
     credit = Credit(
         hours=_number(credit_t, "hours", f, out, "credit", high=100, required=True),
-        type=_str(credit_t, "type", f, out, "credit"),
-        statement=_str(credit_t, "statement", f, out, "credit"),
+        # An accredited activity must say which credit it designates; a participation certificate need not.
+        type=_str(credit_t, "type", f, out, "credit", required=accredited),
+        statement=_str(credit_t, "statement", f, out, "credit", required=accredited),
         accreditation=_str(credit_t, "accreditation", f, out, "credit", required=False),
+        accredited=accredited,
     )
+    for extra in sorted(set(credit_t) - {"hours", "type", "statement", "accreditation", "accredited"}):
+        out.add(f, f'unknown field "{extra}"', "credit")
+    certificate = _certificate(m.get("certificate"), out)
     dates_t = m.get("dates")
     if not isinstance(dates_t, dict):
         out.add(f, "[dates] table is required (release, last_review, expiry)")
@@ -348,7 +356,19 @@ def _build(
         modules=tuple(modules),
         media=tuple(media),
         checksum=package_checksum(files.files),
+        certificate=certificate,
     )
+
+
+def _certificate(value: Any, out: _Collector) -> CertificatePolicy:
+    if value is None:
+        return CertificatePolicy()
+    if not isinstance(value, dict):
+        out.add(MANIFEST, "[certificate] must be a table (validity_months)")
+        return CertificatePolicy()
+    for extra in sorted(set(value) - {"validity_months"}):
+        out.add(MANIFEST, f'unknown field "{extra}"', "certificate")
+    return CertificatePolicy(validity_months=_int(value, "validity_months", MANIFEST, out, "certificate"))
 
 
 def _faculty(value: Any, out: _Collector) -> list[Faculty]:
@@ -491,6 +511,8 @@ def _completion(value: Any, modules: list[Module], out: _Collector) -> Completio
         ),
         final_quiz=_str(value, "final_quiz", MANIFEST, out, "completion", required=False),
         evaluation=_str(value, "evaluation", MANIFEST, out, "completion", required=False),
+        gated=_bool(value, "gated", MANIFEST, out, "completion", default=True),
+        min_minutes=_int(value, "min_minutes", MANIFEST, out, "completion"),
     )
     if policy.final_quiz and policy.final_quiz not in quizzes:
         out.add(
@@ -510,7 +532,8 @@ def _completion(value: Any, modules: list[Module], out: _Collector) -> Completio
         )
     elif policy.evaluation and quizzes[policy.evaluation].kind != "survey":
         out.add(MANIFEST, f'"evaluation" "{policy.evaluation}" must have kind = "survey"', "completion")
-    extra = sorted(set(value) - {"require_all_lessons", "require_quizzes", "final_quiz", "evaluation"})
+    known = {"require_all_lessons", "require_quizzes", "final_quiz", "evaluation", "gated", "min_minutes"}
+    extra = sorted(set(value) - known)
     for name in extra:
         out.add(MANIFEST, f'unknown field "{name}"', "completion")
     return policy
@@ -690,6 +713,9 @@ def _questions(
             out.add(path, '"prompt" is required', where)
             continue
         points = _number(spec, "points", path, out, where, default=1.0, low=0.01, high=1000)
+        tags = spec.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) and KEY.match(t) for t in tags):
+            out.add(path, '"tags" must be a list of short words (letters, digits, "_" and "-")', where)
         reference = spec.get("reference", "")
         if reference and reference not in refs:
             out.add(path, f'reference "{reference}" is not a reference key in course.toml', where)

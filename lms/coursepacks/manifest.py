@@ -45,10 +45,15 @@ class Reference:
 
 @dataclass(frozen=True)
 class Credit:
+    """Credit offered. Unless ``accredited``, pages and certificates say "Certificate of participation: N
+    hours" and print no credit type, designation or accreditation statement. Statements may use the
+    ``{provider}`` and ``{credits}`` placeholders, filled at issue."""
+
     hours: float
-    type: str
-    statement: str
+    type: str = ""
+    statement: str = ""
     accreditation: str = ""
+    accredited: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,17 @@ class CompletionPolicy:
     require_quizzes: str = "all"  # all | final | none
     final_quiz: str = ""
     evaluation: str = ""
+    #: the final and the evaluation open only when every other required item is done
+    gated: bool = True
+    #: minutes of recorded activity needed before credit can be claimed (0: no minimum)
+    min_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class CertificatePolicy:
+    """How long a certificate for this edition stays valid (0 months: it does not expire)."""
+
+    validity_months: int = 0
 
 
 @dataclass(frozen=True)
@@ -156,6 +172,7 @@ class CoursePackage:
     modules: tuple[Module, ...]
     media: tuple[MediaFile, ...]
     checksum: str
+    certificate: CertificatePolicy = CertificatePolicy()
 
     def lessons(self) -> list[Lesson]:
         return [i for m in self.modules for i in m.items if isinstance(i, Lesson)]
@@ -175,7 +192,9 @@ class CoursePackage:
                 "type": self.credit.type,
                 "statement": self.credit.statement,
                 "accreditation": self.credit.accreditation,
+                "accredited": self.credit.accredited,
             },
+            "certificate": vars(self.certificate),
             "dates": {
                 "release": self.dates.release.isoformat(),
                 "last_review": self.dates.last_review.isoformat(),

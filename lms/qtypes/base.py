@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 from markupsafe import Markup
 
 Spec = Mapping[str, Any]
-COMMON_FIELDS = frozenset({"id", "type", "prompt", "points", "explanation", "reference", "title"})
+#: ``tags`` (a list of short words, e.g. ``["vignette"]``) lets a quiz stratify its draw by tag.
+COMMON_FIELDS = frozenset({"id", "type", "prompt", "points", "explanation", "reference", "title", "tags"})
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,9 @@ def test_structure_and_cme_facts(packages, slug):
     assert pkg.audience and pkg.estimated_minutes > 0 and pkg.credit.hours > 0
     assert pkg.faculty and all(f.disclosure for f in pkg.faculty)
     assert pkg.dates.release <= pkg.dates.last_review < pkg.dates.expiry
-    assert "designates this enduring material" in pkg.credit.statement
+    # Not accredited: a certificate of participation, no designation statement or credit type claimed.
+    assert pkg.credit.accredited is False and not pkg.credit.statement and not pkg.credit.type
+    assert pkg.certificate.validity_months == 24
     citations = " ".join(r.citation for r in pkg.references)
     for author in PROGRAMME_REFERENCES:
         assert author in citations, (slug, author)

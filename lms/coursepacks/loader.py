@@ -256,6 +256,8 @@ def _build(
         "references",
         "completion",
         "certificate",
+        "needs",
+        "commercial_support",
         "modules",
     }
     for extra in sorted(set(m) - known):
@@ -357,6 +359,8 @@ def _build(
         media=tuple(media),
         checksum=package_checksum(files.files),
         certificate=certificate,
+        needs=_str(m, "needs", f, out, required=False),
+        commercial_support=_str(m, "commercial_support", f, out, required=False),
     )
 
 

@@ -7,7 +7,8 @@ from datetime import date
 from typing import Any
 
 PROFESSION_KEYS = ("physician", "nurse", "pharmacist", "genetic_counsellor", "researcher", "other")
-QUIZ_KINDS = ("quiz", "final", "survey")
+#: "pretest" is an optional, ungraded self-check before the course: scored for the learner, never required.
+QUIZ_KINDS = ("quiz", "final", "survey", "pretest")
 GRADING_METHODS = ("highest", "latest", "first", "average")
 REVIEW_POLICIES = ("score", "correctness", "answers", "after_pass", "never")
 NAVIGATION = ("one_page", "sequential")
@@ -173,6 +174,10 @@ class CoursePackage:
     media: tuple[MediaFile, ...]
     checksum: str
     certificate: CertificatePolicy = CertificatePolicy()
+    #: why the activity exists: the practice gap it addresses (shown before the learner starts)
+    needs: str = ""
+    #: the commercial-support statement (e.g. "This activity received no commercial support.")
+    commercial_support: str = ""
 
     def lessons(self) -> list[Lesson]:
         return [i for m in self.modules for i in m.items if isinstance(i, Lesson)]
@@ -187,6 +192,8 @@ class CoursePackage:
             "specialties": list(self.specialties),
             "objectives": list(self.objectives),
             "how_to_participate": self.how_to_participate,
+            "needs": self.needs,
+            "commercial_support": self.commercial_support,
             "credit": {
                 "hours": self.credit.hours,
                 "type": self.credit.type,

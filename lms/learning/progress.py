@@ -57,6 +57,8 @@ def required_keys(items: Sequence[SyllabusItem], policy: Policy) -> list[str]:
             needed = policy.require_all_lessons
         elif item.kind == "survey":
             needed = item.key == policy.evaluation
+        elif item.kind == "pretest":
+            needed = False
         elif policy.require_quizzes == "all":
             needed = True
         elif policy.require_quizzes == "final":

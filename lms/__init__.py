@@ -82,6 +82,9 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user_from_session)
+    from lms.jobs import init_jobs
+
+    init_jobs(app)
     if app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
         from lms.startup import enable_sqlite_pragmas
 
@@ -132,8 +135,10 @@ def register_template_helpers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.coursepacks.cli import courses_cli
+    from lms.jobs_cli import jobs_cli
     from lms.quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
+    app.cli.add_command(jobs_cli)

@@ -32,6 +32,8 @@ ENV_KEYS: dict[str, str] = {
     "LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
     "MAX_UPLOAD_MB": "MAX_UPLOAD_MB",
     "COURSES_DIR": "COURSES_DIR",
+    "REDIS_URL": "REDIS_URL",
+    "JOBS_MODE": "JOBS_MODE",
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
@@ -81,6 +83,10 @@ class Config:
     COURSES_DIR = str(Path(__file__).resolve().parent.parent / "courses")
     # Start-up guard: fail if building the app touched the database (debug and testing).
     FORBID_QUERIES_AT_STARTUP = False
+    #: Redis for the job queue (RQ) when several app processes run; unset: an in-process worker thread
+    REDIS_URL: str | None = None
+    #: rq | thread | eager | manual; empty picks rq when REDIS_URL is set, else thread (see lms/jobs.py)
+    JOBS_MODE = ""
 
 
 class DevelopmentConfig(Config):
@@ -96,6 +102,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     QUIZ_GRACE_SECONDS = 0
     FORBID_QUERIES_AT_STARTUP = True
+    JOBS_MODE = "eager"
     # Fast hashes keep the suite quick; never in production.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
 

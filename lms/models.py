@@ -1,8 +1,9 @@
 """Imports every model module so the metadata (and Alembic autogenerate) sees all tables."""
 
+from lms import jobs as job_models
 from lms.auth import models as auth_models
 from lms.catalog import models as catalog_models
 from lms.learning import models as learning_models
 from lms.quizzes import models as quiz_models
 
-__all__ = ["auth_models", "catalog_models", "learning_models", "quiz_models"]
+__all__ = ["job_models", "auth_models", "catalog_models", "learning_models", "quiz_models"]

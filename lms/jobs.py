@@ -1,8 +1,8 @@
 """Background jobs: a transactional outbox, run after commit on RQ (Redis) or an in-process worker thread.
 
-Why an outbox: ``enqueue`` writes a ``background_job`` row in the caller's transaction, so the job exists if and
-only if the business change committed (no mail for a rolled-back claim, no lost mail for a committed one). After
-the commit the job id is handed to a runner:
+Why an outbox: ``enqueue`` writes a ``background_job`` row in the caller's transaction, so the job exists if
+and only if the business change committed (no mail for a rolled-back claim, no lost mail for a committed
+one). After the commit the job id is handed to a runner:
 
 - ``rq``: an RQ queue on Redis when ``LMS_REDIS_URL`` is set; ``flask --app wsgi jobs worker`` runs the jobs
   (several app processes can share one queue);

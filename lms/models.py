@@ -6,4 +6,4 @@ from lms.catalog import models as catalog_models
 from lms.learning import models as learning_models
 from lms.quizzes import models as quiz_models
 
-__all__ = ["job_models", "auth_models", "catalog_models", "learning_models", "quiz_models"]
+__all__ = ["auth_models", "catalog_models", "job_models", "learning_models", "quiz_models"]

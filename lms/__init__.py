@@ -113,6 +113,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
+    from lms.certificates.routes import init_app as init_certificates
+
+    init_certificates(app)
+
 
 def register_error_handlers(app: Flask) -> None:
     from lms.errors import init_error_handlers
@@ -142,3 +146,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(jobs_cli)
+    from lms.certificates.cli import certificates_cli
+
+    app.cli.add_command(certificates_cli)

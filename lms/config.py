@@ -34,6 +34,9 @@ ENV_KEYS: dict[str, str] = {
     "COURSES_DIR": "COURSES_DIR",
     "REDIS_URL": "REDIS_URL",
     "JOBS_MODE": "JOBS_MODE",
+    "CERT_SIGNATORY_NAME": "CERT_SIGNATORY_NAME",
+    "CERT_SIGNATORY_TITLE": "CERT_SIGNATORY_TITLE",
+    "CERT_PAPER": "CERT_PAPER",
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
@@ -87,6 +90,10 @@ class Config:
     REDIS_URL: str | None = None
     #: rq | thread | eager | manual; empty picks rq when REDIS_URL is set, else thread (see lms/jobs.py)
     JOBS_MODE = ""
+    #: printed on certificates (copied onto each certificate at issue)
+    CERT_SIGNATORY_NAME = "Course Director"
+    CERT_SIGNATORY_TITLE = "Helix Medical Education"
+    CERT_PAPER = "A4"  # or Letter
 
 
 class DevelopmentConfig(Config):

@@ -3,7 +3,15 @@
 from lms import jobs as job_models
 from lms.auth import models as auth_models
 from lms.catalog import models as catalog_models
+from lms.certificates import models as certificate_models
 from lms.learning import models as learning_models
 from lms.quizzes import models as quiz_models
 
-__all__ = ["auth_models", "catalog_models", "job_models", "learning_models", "quiz_models"]
+__all__ = [
+    "auth_models",
+    "catalog_models",
+    "certificate_models",
+    "job_models",
+    "learning_models",
+    "quiz_models",
+]

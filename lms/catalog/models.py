@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
@@ -30,6 +30,9 @@ class Course(db.Model):
     estimated_minutes: Mapped[int] = mapped_column(default=0)
     #: "|Haematology|Oncology|": filterable with LIKE on every database
     specialties: Mapped[str] = mapped_column(Text, default="")
+    #: the current version's credit window (release and termination dates), for "closed for credit"
+    release_on: Mapped[date | None]
+    terminates_on: Mapped[date | None]
 
     versions: Mapped[list[CourseVersion]] = relationship(
         back_populates="course", order_by="CourseVersion.number", lazy="raise"
@@ -89,6 +92,8 @@ class Item(db.Model):
     position: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
     minutes: Mapped[int] = mapped_column(default=0)
+    #: sha256 of what the learner reads or answers: an unchanged item carries progress over to a new edition
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
     #: lesson body, rendered and sanitised at sync time; deferred so syllabus queries stay light
     html: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
     citations: Mapped[list[str]] = mapped_column(JSON, default=list)

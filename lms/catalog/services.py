@@ -5,7 +5,7 @@ Every function runs a fixed number of queries whatever the size of the course (s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
 from lms.extensions import db
-from lms.learning.progress import CourseProgress, Policy, SyllabusItem, course_progress
+from lms.learning.progress import CourseProgress, Policy, Record, SyllabusItem, course_progress, edition_done
 from lms.timeutil import utcnow
 
 
@@ -80,7 +80,7 @@ def syllabus_rows(version_id: int) -> list[Item]:
 
 
 def to_syllabus(items: list[Item], modules: dict[int, Module]) -> list[SyllabusItem]:
-    return [SyllabusItem(i.key, i.kind, i.title, modules[i.module_id].key) for i in items]
+    return [SyllabusItem(i.key, i.kind, i.title, modules[i.module_id].key, i.content_hash) for i in items]
 
 
 def get_enrolment(user: User | Any, course: Course) -> Enrolment | None:
@@ -91,16 +91,25 @@ def get_enrolment(user: User | Any, course: Course) -> Enrolment | None:
     )
 
 
-def completed_keys(user_id: int, course_id: int) -> set[str]:
+def progress_records(user_id: int, course_id: int) -> dict[str, Record]:
+    """The learner's progress records on a course, by item key (one query)."""
     from lms.learning.models import ProgressRecord
 
-    return set(
-        db.session.scalars(
-            select(ProgressRecord.item_key).where(
-                ProgressRecord.user_id == user_id, ProgressRecord.course_id == course_id
-            )
+    rows = db.session.execute(
+        select(ProgressRecord.item_key, ProgressRecord.version_no, ProgressRecord.content_hash).where(
+            ProgressRecord.user_id == user_id, ProgressRecord.course_id == course_id
         )
     )
+    return {key: Record(version_no, content_hash) for key, version_no, content_hash in rows}
+
+
+def done_on_version(
+    user_id: int, course_id: int, version: CourseVersion, syllabus: list[SyllabusItem]
+) -> tuple[set[str], set[str]]:
+    """(items done on this edition, items done only in an earlier edition and changed since)."""
+    records = progress_records(user_id, course_id)
+    done = edition_done(syllabus, records, version.number, policy_of(version))
+    return done, {i.key for i in syllabus if i.key in records} - done
 
 
 @dataclass
@@ -118,6 +127,8 @@ class CoursePage:
     done: set[str]
     progress: CourseProgress
     syllabus: list[SyllabusItem]
+    #: done in an earlier edition but changed since: shown for orientation, to be done again
+    earlier: set[str] = field(default_factory=set)
 
     @property
     def enrolled(self) -> bool:
@@ -133,8 +144,8 @@ def course_page(course: Course, user: User | Any) -> CoursePage:
     by_id = {m.id: m for m in modules}
     items = syllabus_rows(version.id)
     enrolment = get_enrolment(user, course)
-    done = completed_keys(user.id, course.id) if enrolment else set()
     syllabus = to_syllabus(items, by_id)
+    done, earlier = done_on_version(user.id, course.id, version, syllabus) if enrolment else (set(), set())
     grouped = [ModuleView(m, [i for i in items if i.module_id == m.id]) for m in modules]
     return CoursePage(
         course,
@@ -144,6 +155,7 @@ def course_page(course: Course, user: User | Any) -> CoursePage:
         done,
         course_progress(syllabus, done, policy_of(version)),
         syllabus,
+        earlier,
     )
 
 

@@ -30,6 +30,17 @@ def spec_hash(spec: dict) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def lesson_hash(html: str) -> str:
+    """What a lesson "is" for carry-over: its rendered body (a retitled lesson need not be read again)."""
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
+def quiz_hash(settings: dict, question_hashes: list[str]) -> str:
+    """A quiz is unchanged when its settings and every question (in order) are unchanged."""
+    payload = json.dumps({"settings": settings, "questions": question_hashes}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
 def store_package(pkg: CoursePackage, source: str) -> SyncResult:
     """Store ``pkg`` as a new version of its course unless the same content is already the latest version.
 
@@ -97,6 +108,8 @@ def _set_current(course: Course, pkg: CoursePackage, number: int) -> None:
     course.credit_hours = pkg.credit.hours
     course.estimated_minutes = pkg.estimated_minutes
     course.specialties = "|" + "|".join(pkg.specialties) + "|" if pkg.specialties else ""
+    course.release_on = pkg.dates.release
+    course.terminates_on = pkg.dates.expiry
 
 
 def _store_content(pkg: CoursePackage, version: CourseVersion) -> None:
@@ -120,6 +133,7 @@ def _store_content(pkg: CoursePackage, version: CourseVersion) -> None:
                         title=entry.title,
                         minutes=entry.minutes,
                         html=entry.html,
+                        content_hash=lesson_hash(entry.html),
                         citations=list(entry.citations),
                     )
                 )
@@ -146,6 +160,7 @@ def _store_quiz(entry: QuizDef, version: CourseVersion, module: Module, position
         position=position,
         title=entry.title,
         minutes=max(1, len(entry.questions) * 2 // (2 if entry.kind == "survey" else 1)),
+        content_hash=quiz_hash(entry.settings.as_dict(), [spec_hash(q.spec) for q in entry.questions]),
     )
     db.session.add(item)
     db.session.flush()

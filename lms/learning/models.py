@@ -22,5 +22,7 @@ class ProgressRecord(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     item_key: Mapped[str] = mapped_column(String(80))
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: the course version the learner was on when completing (history, never used to hide progress)
+    #: the course version the learner was on when completing (the final and evaluation count per edition)
     version_no: Mapped[int] = mapped_column(default=0)
+    #: the item's content hash when completed: a changed lesson must be read again
+    content_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -6,7 +6,7 @@ for its key: lessons by "mark complete", graded quizzes by passing, surveys by s
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from lms.coursepacks.manifest import CompletionPolicy
@@ -15,9 +15,40 @@ from lms.coursepacks.manifest import CompletionPolicy
 @dataclass(frozen=True)
 class SyllabusItem:
     key: str
-    kind: str  # lesson | quiz | final | survey
+    kind: str  # lesson | quiz | final | survey | pretest
     title: str = ""
     module_key: str = ""
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class Record:
+    """A learner's progress record for one item key: the version it was earned on and what it covered."""
+
+    version_no: int
+    content_hash: str = ""
+
+
+def edition_done(
+    items: Sequence[SyllabusItem], records: Mapping[str, Record], version_no: int, policy: Policy
+) -> set[str]:
+    """The items done *on this edition*.
+
+    The final and the evaluation count only when done on this very version; any other item carries over
+    from an earlier edition while its content is unchanged (a record or item without a hash, written before
+    hashes existed, carries over too). A changed lesson must be read again.
+    """
+    done = set()
+    for item in items:
+        record = records.get(item.key)
+        if record is None:
+            continue
+        if item.key in (policy.final_quiz, policy.evaluation):
+            if record.version_no == version_no:
+                done.add(item.key)
+        elif not item.content_hash or not record.content_hash or record.content_hash == item.content_hash:
+            done.add(item.key)
+    return done
 
 
 #: The completion policy as written in course.toml (lessons, quizzes, final quiz, evaluation).

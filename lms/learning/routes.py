@@ -73,7 +73,9 @@ def complete(slug: str, key: str) -> Response:
     page = services.lesson_page(course, current_user, key)
     if page is None:
         abort(404)
-    services.record_completion(current_user.id, course.id, key, page.version.number)
+    services.record_completion(
+        current_user.id, course.id, key, page.version.number, content_hash=page.item.content_hash
+    )
     db.session.commit()
     if page.next is not None:
         return redirect(item_url(slug, page.next.key, page.next.kind))

@@ -6,7 +6,7 @@ duplicate insert from a parallel request is absorbed inside a savepoint, so noth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
@@ -15,27 +15,55 @@ from sqlalchemy.orm import undefer
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, Module
-from lms.catalog.services import completed_keys, current_version, policy_of, to_syllabus
+from lms.catalog.services import current_version, done_on_version, policy_of, to_syllabus
 from lms.extensions import db
 from lms.learning.models import ProgressRecord
-from lms.learning.progress import CourseProgress, SyllabusItem, course_progress, neighbours
+from lms.learning.progress import (
+    CourseProgress,
+    Record,
+    SyllabusItem,
+    course_progress,
+    edition_done,
+    neighbours,
+)
+from lms.signals import item_completed
 from lms.timeutil import utcnow
 
 
 def record_completion(
-    user_id: int, course_id: int, item_key: str, version_no: int, now: datetime | None = None
+    user_id: int,
+    course_id: int,
+    item_key: str,
+    version_no: int,
+    now: datetime | None = None,
+    content_hash: str = "",
 ) -> bool:
-    """Mark an item done; returns False if it already was. Idempotent and race-safe; flushes only."""
-    exists = db.session.scalar(
-        select(ProgressRecord.id).where(
+    """Mark an item done on this version; returns False if it already was. Idempotent and race-safe.
+
+    A record from an earlier edition is brought forward (version and content hash) when the item is done
+    again, e.g. a changed lesson read again or the new edition's final passed. Flushes only; listeners of
+    ``item_completed`` (certificates) run in the same transaction.
+    """
+    now = now or utcnow()
+    existing = db.session.scalar(
+        select(ProgressRecord).where(
             ProgressRecord.user_id == user_id,
             ProgressRecord.course_id == course_id,
             ProgressRecord.item_key == item_key,
         )
     )
-    if exists is not None:
-        return False
-    now = now or utcnow()
+    if existing is not None:
+        if existing.version_no == version_no and existing.content_hash == content_hash:
+            return False
+        existing.version_no = version_no
+        existing.content_hash = content_hash
+        existing.completed_at = now
+        _touch_enrolment(user_id, course_id, now)
+        db.session.flush()
+        item_completed.send(
+            None, user_id=user_id, course_id=course_id, item_key=item_key, version_no=version_no, now=now
+        )
+        return True
     try:
         with db.session.begin_nested():
             db.session.add(
@@ -45,17 +73,25 @@ def record_completion(
                     item_key=item_key,
                     completed_at=now,
                     version_no=version_no,
+                    content_hash=content_hash,
                 )
             )
     except IntegrityError:
         return False  # a parallel request recorded it first: the completion is not lost
+    _touch_enrolment(user_id, course_id, now)
+    db.session.flush()
+    item_completed.send(
+        None, user_id=user_id, course_id=course_id, item_key=item_key, version_no=version_no, now=now
+    )
+    return True
+
+
+def _touch_enrolment(user_id: int, course_id: int, now: datetime) -> None:
     enrolment = db.session.scalar(
         select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
     )
     if enrolment is not None:
         enrolment.last_activity_at = now
-    db.session.flush()
-    return True
 
 
 @dataclass
@@ -71,6 +107,7 @@ class LessonPage:
     next: SyllabusItem | None
     references: list[dict]
     position: int  # 1-based position among the syllabus items
+    earlier: set[str] = field(default_factory=set)
 
     @property
     def is_done(self) -> bool:
@@ -90,7 +127,7 @@ def lesson_page(course: Course, user: User, key: str) -> LessonPage | None:
     item = db.session.scalar(select(Item).where(Item.id == item.id).options(undefer(Item.html)))
     modules = {m.id: m for m in db.session.scalars(select(Module).where(Module.version_id == version.id))}
     syllabus = to_syllabus(items, modules)
-    done = completed_keys(user.id, course.id)
+    done, earlier = done_on_version(user.id, course.id, version, syllabus)
     prev_item, next_item = neighbours(syllabus, key)
     refs = {r["key"]: r for r in version.details.get("references", [])}
     return LessonPage(
@@ -105,6 +142,7 @@ def lesson_page(course: Course, user: User, key: str) -> LessonPage | None:
         next=next_item,
         references=[refs[k] for k in item.citations if k in refs],
         position=[s.key for s in syllabus].index(key) + 1,
+        earlier=earlier,
     )
 
 
@@ -133,28 +171,31 @@ def dashboard(user: User) -> list[DashboardRow]:
         )
     }
     syllabi: dict[int, list[SyllabusItem]] = {}
-    for version_id, key, kind, title, module_key in db.session.execute(
-        select(Item.version_id, Item.key, Item.kind, Item.title, Module.key)
+    for version_id, key, kind, title, module_key, content_hash in db.session.execute(
+        select(Item.version_id, Item.key, Item.kind, Item.title, Module.key, Item.content_hash)
         .join(Module, Module.id == Item.module_id)
         .where(Item.version_id.in_(list(versions)))
         .order_by(Item.position)
     ):
         course_id = versions[version_id].course_id
-        syllabi.setdefault(course_id, []).append(SyllabusItem(key, kind, title, module_key))
+        syllabi.setdefault(course_id, []).append(SyllabusItem(key, kind, title, module_key, content_hash))
     policies = {v.course_id: policy_of(v) for v in versions.values()}
-    done: dict[int, set[str]] = {}
-    for course_id, key in db.session.execute(
-        select(ProgressRecord.course_id, ProgressRecord.item_key).where(
-            ProgressRecord.user_id == user.id, ProgressRecord.course_id.in_([c for c, _ in pairs])
-        )
+    numbers = {v.course_id: v.number for v in versions.values()}
+    records: dict[int, dict[str, Record]] = {}
+    for course_id, key, version_no, content_hash in db.session.execute(
+        select(
+            ProgressRecord.course_id,
+            ProgressRecord.item_key,
+            ProgressRecord.version_no,
+            ProgressRecord.content_hash,
+        ).where(ProgressRecord.user_id == user.id, ProgressRecord.course_id.in_([c for c, _ in pairs]))
     ):
-        done.setdefault(course_id, set()).add(key)
-    return [
-        DashboardRow(
-            course,
-            enrolment,
-            course_progress(syllabi.get(course.id, []), done.get(course.id, set()), policies[course.id]),
-        )
-        for enrolment, course in rows
-        if course.id in policies
-    ]
+        records.setdefault(course_id, {})[key] = Record(version_no, content_hash)
+    result = []
+    for enrolment, course in rows:
+        if course.id not in policies:
+            continue
+        syllabus = syllabi.get(course.id, [])
+        done = edition_done(syllabus, records.get(course.id, {}), numbers[course.id], policies[course.id])
+        result.append(DashboardRow(course, enrolment, course_progress(syllabus, done, policies[course.id])))
+    return result

@@ -73,7 +73,8 @@ def overview(
 ) -> QuizOverview:
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
-    submitted = [a for a in attempts if a.submitted]
+    # Limits, cooldowns and the grade count per edition: only this version's quiz's attempts.
+    submitted = [a for a in attempts if a.submitted and a.quiz_id == quiz.id]
     in_progress = next((a for a in attempts if not a.submitted), None)
     settings = quiz.settings
     final = (
@@ -130,7 +131,7 @@ def start_attempt(
             f"This quiz uses a question type that is not installed on this site ({', '.join(missing)}). "
             "Please tell the course team; nothing has been recorded."
         )
-    submitted = [a.submitted_at for a in attempts if a.submitted and a.submitted_at]
+    submitted = [a.submitted_at for a in attempts if a.submitted and a.submitted_at and a.quiz_id == quiz.id]
     if not quiz.graded and submitted:
         raise QuizError("You have already submitted this evaluation.")
     check = grading.can_start(quiz.settings, submitted, now)
@@ -338,16 +339,22 @@ def submit_attempt(
 
 
 def _record_if_done(attempt: Attempt, quiz: Quiz, now: datetime) -> None:
-    version_no = (
-        db.session.scalar(select(CourseVersion.number).where(CourseVersion.id == quiz.version_id)) or 0
-    )
+    version_no, content_hash = db.session.execute(
+        select(CourseVersion.number, Item.content_hash)
+        .join(Item, Item.version_id == CourseVersion.id)
+        .where(CourseVersion.id == quiz.version_id, Item.id == quiz.item_id)
+    ).one()
     if not quiz.graded:
-        record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now)
+        record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now, content_hash)
         return
-    submitted = [a for a in user_attempts(attempt.user_id, attempt.course_id, quiz.key) if a.submitted]
+    submitted = [
+        a
+        for a in user_attempts(attempt.user_id, attempt.course_id, quiz.key)
+        if a.submitted and a.quiz_id == quiz.id
+    ]
     final = grading.final_score(quiz.settings["grading_method"], [a.score or 0.0 for a in submitted])
     if final is not None and grading.passes(final, quiz.settings["pass_mark"]):
-        record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now)
+        record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now, content_hash)
 
 
 def finish_if_expired(

@@ -1,0 +1,15 @@
+"""Named signals: how a lower area lets higher ones react without importing them.
+
+Every signal is sent after ``flush()``, inside the sender's transaction: listeners write in the same
+transaction, so one commit keeps all of it or none. Listeners subscribe at start-up (``init_app`` of their area).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: A learner's progress record for an item was written (first completion, or a re-read of a changed item).
+#: Keyword arguments: ``user_id``, ``course_id``, ``item_key``, ``version_no``, ``now``.
+item_completed = _signals.signal("item-completed")

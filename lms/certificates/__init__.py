@@ -1,0 +1,1 @@
+"""Certificates: completion, claims, issuance, the PDF and its public verification."""

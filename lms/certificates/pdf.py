@@ -52,12 +52,12 @@ FONT_DIR = Path(__file__).with_name("fonts")
 # Each family is a set of faces (fpdf2 style letters); family names are lower case without "b"/"i" capitals
 # because fpdf2 derives a family from a font key by stripping "B" and "I".
 _FAMILIES: dict[str, dict[str, str]] = {
-    "serif": {"": "NotoSerif-Regular.ttf", "B": "NotoSerif-Bold.ttf", "I": "NotoSerif-Italic.ttf"},
+    "serif": {"": "NotoSerif-Regular.ttf", "B": "NotoSerif-Bold.ttf"},
     "sans": {"": "NotoSans-Regular.ttf"},
     "naskh": {"": "NotoNaskhArabic-Regular.ttf", "B": "NotoNaskhArabic-Bold.ttf"},
-    "arabic": {"": "NotoSansArabic-Regular.ttf", "B": "NotoSansArabic-Bold.ttf"},
+    "arabic": {"": "NotoSansArabic-Regular.ttf"},
     "hebrewserif": {"": "NotoSerifHebrew-Regular.ttf", "B": "NotoSerifHebrew-Bold.ttf"},
-    "hebrew": {"": "NotoSansHebrew-Regular.ttf", "B": "NotoSansHebrew-Bold.ttf"},
+    "hebrew": {"": "NotoSansHebrew-Regular.ttf"},
     "cjk": {"": "NotoSansCJKjp-Regular.otf"},
 }
 # Fallbacks in the order they are tried, per primary family: a serif line falls back to serif-like faces.
@@ -610,7 +610,7 @@ def render_certificate_pdf(snapshot: Mapping[str, Any]) -> bytes:
     logo = _decode_image(snapshot.get("logo_image"), "logo_image")
     signature = _decode_image(snapshot.get("signature_image"), "signature_image")
 
-    title = "Certificate of Completion" if accredited else "Certificate of Participation"
+    title = "Certificate of Completion"
     credit_line = (
         f"{hours} {credit_type}".strip() + " claimed"
         if accredited
@@ -653,7 +653,8 @@ def render_certificate_pdf(snapshot: Mapping[str, Any]) -> bytes:
 
     y = 17.0
     if banner:
-        doc.use("serif", "", 120, _WATERMARK)
+        size = doc.fitted_size(status.upper(), "serif", "", 120, 40, page_w * 0.78)
+        doc.use("serif", "", size, _WATERMARK)
         with doc.rotation(22, page_w / 2, page_h / 2):
             doc.text_line(status.upper(), page_h / 2 - 22, 44, x=0, width=page_w)
         doc.set_fill_color(*_DANGER)
@@ -777,7 +778,8 @@ def render_transcript_pdf(transcript: Mapping[str, Any]) -> bytes:
     rows = []
     for index, row in enumerate(transcript["rows"], start=1):
         try:
-            completion = format_date(_iso_date(row["completion_date"], f"rows[{index}].completion_date"))
+            completed_on = _iso_date(row["completion_date"], f"rows[{index}].completion_date")
+            completion = f"{completed_on.day} {_MONTHS[completed_on.month - 1][:3]} {completed_on.year}"
             rows.append(
                 (
                     cell_text(row["serial"], "serial"),
@@ -806,14 +808,14 @@ def render_transcript_pdf(transcript: Mapping[str, Any]) -> bytes:
     doc.set_title(f"Transcript for {holder}")
     doc.set_author(holder)
     doc.set_creator("Helix LMS")
-    doc.set_margins(15, 18, 15)
+    doc.set_margins(14, 18, 14)
     doc.set_auto_page_break(True, margin=18)
     doc.c_margin = 1.2
-    width = doc.w - 30
+    width = doc.w - 28
 
     def footer() -> None:
         doc.use("sans", "", 7.5, _MUTED)
-        doc.set_xy(15, doc.h - 12)
+        doc.set_xy(14, doc.h - 12)
         doc.cell(
             width, 4, f"Transcript for {holder} · generated {format_date(generated)} · page {doc.page_no()}"
         )
@@ -821,7 +823,7 @@ def render_transcript_pdf(transcript: Mapping[str, Any]) -> bytes:
     doc.footer = footer  # type: ignore[method-assign]
     doc.add_page()
     doc.use("serif", "", 22, _TEXT)
-    doc.set_xy(15, 18)
+    doc.set_xy(14, 18)
     doc.cell(width, 10, "Transcript of certificates", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.use("serif", "", 14, _TEXT)
     doc.cell(width, 8, holder, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -829,13 +831,17 @@ def render_transcript_pdf(transcript: Mapping[str, Any]) -> bytes:
     doc.cell(width, 6, f"Generated on {format_date(generated)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.ln(4)
 
-    headings = FontFace(family="sans", emphasis="BOLD", size_pt=8.5, color=_TEXT, fill_color=(227, 241, 246))
-    doc.use("sans", "", 8.5, _TEXT)
+    headings = FontFace(family="serif", emphasis="BOLD", size_pt=8, color=_TEXT, fill_color=(227, 241, 246))
+    doc.use("serif", "B", 8, _TEXT)  # attaches the headings' face before fpdf2's table checks for it
+    doc.use("sans", "", 8, _TEXT)
+    doc.set_draw_color(*_RULE)
     if rows:
         with doc.table(
-            col_widths=(36, 58, 16, 23, 12, 21, 14),
+            col_widths=(37, 54, 15, 21, 11, 26, 18),
+            width=width,
             headings_style=headings,
-            line_height=4.6,
+            line_height=4.4,
+            padding=(1.2, 1),
             text_align=("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT", "LEFT", "LEFT"),
             borders_layout="HORIZONTAL_LINES",
             first_row_as_headings=True,

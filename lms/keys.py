@@ -11,9 +11,11 @@ Two modes, chosen by :meth:`KeyStore.from_config`:
   published in the JWKS so credentials they signed still verify; ``retire`` withdraws a compromised one.
 * **Key file** (production, required there): the signing key is the PEM named by ``LMS_SIGNING_KEY_FILE``,
   provisioned by the operator like any other secret. Its kid is the RFC 7638 thumbprint of its public key, so
-  every process and host derives the same kid without sharing state. The folder then only remembers the
-  *public* keys of earlier key files, so replacing the file (the production rotation) keeps old credentials
-  verifiable; the store never copies a private key anywhere.
+  every process and host derives the same kid without sharing state. Production never generates a private
+  key. The folder then only holds *public* keys (``*.pub.pem``): the key file's, recorded the first time it
+  signs, so replacing the file (the production rotation) keeps old credentials verifiable, and any an operator
+  copies in (e.g. from another host, when ``LMS_KEYS_DIR`` is not shared storage). The store never copies a
+  private key anywhere.
 
 A key id is the RFC 7638 thumbprint in both modes: it names the key itself, not a file or a database row.
 """
@@ -54,6 +56,8 @@ MIN_KEY_SIZE = 2048
 INDEX_NAME = "index.json"
 _PURPOSE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _PEM_RE = re.compile(r"^(?P<purpose>[a-z0-9][a-z0-9-]*)-(?P<seq>\d{4,})\.pem$")
+#: Public halves: recorded production keys, or earlier keys an operator copies in from another host.
+_PUBLIC_SUFFIX = ".pub.pem"
 
 
 class KeyStoreError(RuntimeError):
@@ -85,8 +89,12 @@ class KeyInfo:
     purpose: str
     created: str
     status: str
-    #: PEM file name inside the folder; empty for a production key known only by its public half
+    #: file name inside the folder: ``<purpose>-NNNN.pem`` (private) or ``<name>.pub.pem`` (public only)
     file: str = ""
+
+    @property
+    def has_private_key(self) -> bool:
+        return bool(self.file) and not self.file.endswith(_PUBLIC_SUFFIX)
 
 
 def _b64url_uint(value: int) -> str:
@@ -173,10 +181,13 @@ class KeyStore:
         *,
         signing_key_file: Path | None = None,
         key_size: int = DEFAULT_KEY_SIZE,
+        generate: bool = True,
     ) -> None:
         self.directory = Path(directory)
         self.signing_key_file = Path(signing_key_file) if signing_key_file else None
         self.key_size = key_size
+        #: False in production: every private key there is provisioned by the operator, never made here.
+        self.generate = generate
         self._file_key: SigningKey | None = None
         if self.signing_key_file is not None:
             self._file_key = self._read_key_file(self.signing_key_file)
@@ -199,7 +210,11 @@ class KeyStore:
                 "at it."
             )
         try:
-            return cls(directory, signing_key_file=Path(key_file) if key_file else None)
+            return cls(
+                directory,
+                signing_key_file=Path(key_file) if key_file else None,
+                generate=config.get("ENV_NAME") != "production",
+            )
         except KeyStoreError as exc:
             raise ConfigError(f"LMS_SIGNING_KEY_FILE: {exc}") from None
 
@@ -242,7 +257,7 @@ class KeyStore:
         _check_purpose(purpose)
         if self._file_key is not None and purpose == self._file_key.purpose:
             return self._use_file_key(now or datetime.now(UTC))
-        rows = [row for row in self._read_state() if row.purpose == purpose and row.status == ACTIVE]
+        rows = self._signing_rows(purpose)
         if rows:
             return self._read_folder_key(rows[-1])
         return self._create(purpose, _iso(now or datetime.now(UTC)), first=True)
@@ -300,8 +315,9 @@ class KeyStore:
             with self._locked():
                 rows = self._read_state()
                 if not any(r.kid == key.kid for r in rows):
-                    self._write_public_pem(key)
-                    rows.append(KeyInfo(key.kid, key.purpose, created, ACTIVE))
+                    name = self._write_public_pem(key)
+                    rows = [r for r in rows if r.file != name]
+                    rows.append(KeyInfo(key.kid, key.purpose, created, ACTIVE, name))
                     self._write_index(rows)
             row = next(r for r in self._read_state() if r.kid == key.kid)
         if row.status == RETIRED:
@@ -311,12 +327,28 @@ class KeyStore:
             )
         return SigningKey(key.kid, key.purpose, key.private_pem, row.created)
 
-    def _write_public_pem(self, key: SigningKey) -> None:
+    def _write_public_pem(self, key: SigningKey) -> str:
         public = key.private_key().public_key()
         pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        target = self.directory / f"{key.kid}.pub.pem"
-        if not target.exists():
-            self._atomic_write(target, pem, mode=0o644)
+        name = f"{key.kid}{_PUBLIC_SUFFIX}"
+        if not (self.directory / name).exists():
+            self._atomic_write(self.directory / name, pem, mode=0o644)
+        return name
+
+    def _public_files(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(e.name for e in self.directory.iterdir() if e.name.endswith(_PUBLIC_SUFFIX))
+
+    def _load_public_file(self, name: str) -> rsa.RSAPublicKey:
+        path = self.directory / name
+        try:
+            public = serialization.load_pem_public_key(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise KeyStoreError(f"{path}: cannot be read as a PEM public key ({exc}).") from None
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise KeyStoreError(f"{path}: not an RSA public key (credentials are verified with RS256).")
+        return public
 
     # -- internals: folder ---------------------------------------------------------------------------
 
@@ -358,10 +390,20 @@ class KeyStore:
         return rows
 
     def _read_state(self) -> list[KeyInfo]:
-        """The index, plus any PEM the index does not know yet (a process that stopped between creating the
-        file and recording it, or the loser of a creation race reading before the winner wrote the index)."""
+        """The index, plus any PEM the index does not know yet: a private key whose creator stopped before
+        recording it (or a race loser reading before the winner wrote the index), or a public key an operator
+        copied in so that credentials signed on another host or by an earlier key file keep verifying. Such
+        public keys are published under the credential-signing purpose."""
         rows = self._read_index()
         known_files = {row.file for row in rows if row.file}
+        for name in self._public_files():
+            if name in known_files:
+                continue
+            kid = thumbprint(self._load_public_file(name))
+            if any(row.kid == kid for row in rows):
+                continue
+            modified = datetime.fromtimestamp((self.directory / name).stat().st_mtime, UTC)
+            rows.append(KeyInfo(kid, CREDENTIAL_SIGNING, _iso(modified), ACTIVE, name))
         for purpose, _seq, name in self._pem_files():
             if name in known_files:
                 continue
@@ -373,6 +415,14 @@ class KeyStore:
         order = {name: position for position, (_p, _s, name) in enumerate(self._pem_files())}
         # Folder keys sort by file sequence (creation order, ties impossible); key-file rows keep index order.
         return sorted(rows, key=lambda row: order.get(row.file, -1) if row.file else -1)
+
+    def _signing_rows(self, purpose: str) -> list[KeyInfo]:
+        """Active folder keys of ``purpose`` that hold a private key, oldest first."""
+        return [
+            row
+            for row in self._read_state()
+            if row.purpose == purpose and row.status == ACTIVE and row.has_private_key
+        ]
 
     def _load_pem_file(self, name: str, purpose: str) -> SigningKey:
         path = self.directory / name
@@ -394,17 +444,13 @@ class KeyStore:
     def _public_key_for(self, row: KeyInfo) -> rsa.RSAPublicKey:
         if self._file_key is not None and row.kid == self._file_key.kid:
             return self._file_key.private_key().public_key()
-        if row.file:
+        if row.has_private_key:
             return self._read_folder_key(row).private_key().public_key()
-        path = self.directory / f"{row.kid}.pub.pem"
-        try:
-            public = serialization.load_pem_public_key(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise KeyStoreError(
-                f"{path}: the recorded public key of {row.kid} cannot be read ({exc})."
-            ) from None
-        if not isinstance(public, rsa.RSAPublicKey) or thumbprint(public) != row.kid:
-            raise KeyStoreError(f"{path}: does not hold the RSA public key {row.kid}.")
+        if not row.file:
+            raise KeyStoreError(f"{self.directory / INDEX_NAME}: key {row.kid} names no file.")
+        public = self._load_public_file(row.file)
+        if thumbprint(public) != row.kid:
+            raise KeyStoreError(f"{self.directory / row.file}: does not hold the public key {row.kid}.")
         return public
 
     def _create(self, purpose: str, created: str, *, first: bool) -> SigningKey:
@@ -413,6 +459,11 @@ class KeyStore:
         ``first``: the caller found no active key; if another process creates the very file we aim at, its
         key is the first key and we adopt it. Otherwise (rotation) a lost race just moves to the next number.
         """
+        if not self.generate:
+            raise KeyStoreError(
+                f"No {purpose!r} key is configured, and production never generates private keys: provide "
+                "one through the setting its feature documents (certificates use LMS_SIGNING_KEY_FILE)."
+            )
         self._ensure_directory()
         # The target name is fixed before the (slow) generation: a process that finds no key and one that
         # creates it meanwhile must aim at the same file, or the race would end with two "first" keys.
@@ -420,7 +471,7 @@ class KeyStore:
         seq = max(existing, default=0) + 1
         if first:
             # A key that appeared between the caller's look and this listing is the first key: adopt it.
-            rows = [row for row in self._read_state() if row.purpose == purpose and row.status == ACTIVE]
+            rows = self._signing_rows(purpose)
             if rows:
                 return self._read_folder_key(rows[-1])
         private = _generate_private_key(self.key_size)

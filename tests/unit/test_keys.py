@@ -255,8 +255,38 @@ def test_production_signs_with_the_key_file_and_keeps_earlier_files_published(tm
 
     restarted.retire(signing.kid)
     assert [jwk["kid"] for jwk in restarted.jwks()["keys"]] == [thumbprint(second_key.public_key())]
+    with pytest.raises(KeyStoreError, match="never generates"):
+        restarted.active_key("lti-tool")  # another purpose gets no generated key in production
+    assert not list(folder.glob("lti-tool-*.pem"))
 
 
 def test_unknown_purpose_spelling_is_refused(tmp_path):
     with pytest.raises(KeyStoreError, match="purpose"):
         _store(tmp_path).active_key("../escape")
+
+
+def test_public_keys_copied_into_the_folder_are_published(tmp_path):
+    """A host that never signed with an earlier key still publishes it once the operator copies it in."""
+    earlier, _ = _pem()
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    (folder / "2026-signing.pub.pem").write_bytes(
+        earlier.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    current, current_pem = _pem()
+    (tmp_path / "current.pem").write_bytes(current_pem)
+    config = {
+        "ENV_NAME": "production",
+        "SIGNING_KEY_FILE": str(tmp_path / "current.pem"),
+        "KEYS_DIR": str(folder),
+    }
+    store = KeyStore.from_config(config, tmp_path)
+
+    assert store.active_key(now=NOW).kid == thumbprint(current.public_key())
+    published = {jwk["kid"] for jwk in store.jwks()["keys"]}
+    assert published == {thumbprint(earlier.public_key()), thumbprint(current.public_key())}
+    assert thumbprint(store.public_key(thumbprint(earlier.public_key()))) == thumbprint(earlier.public_key())
+    recorded = {row["kid"]: row["file"] for row in _index(folder)}
+    assert recorded[thumbprint(current.public_key())].endswith(".pub.pem")

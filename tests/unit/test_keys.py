@@ -290,3 +290,20 @@ def test_public_keys_copied_into_the_folder_are_published(tmp_path):
     assert thumbprint(store.public_key(thumbprint(earlier.public_key()))) == thumbprint(earlier.public_key())
     recorded = {row["kid"]: row["file"] for row in _index(folder)}
     assert recorded[thumbprint(current.public_key())].endswith(".pub.pem")
+
+
+def test_concurrent_first_use_creates_a_single_key(tmp_path):
+    """Four stores on one folder (as four processes would have) ask for the first key at the same moment."""
+    from tests.concurrency import run_together
+
+    def first_use(_arg, wait):
+        store = _store(tmp_path)
+        wait()
+        return store.active_key(now=NOW).kid
+
+    kids, errors = run_together(first_use, range(4))
+
+    assert errors == []
+    assert len(set(kids)) == 1
+    assert len(list(tmp_path.glob("*.pem"))) == 1
+    assert [row["kid"] for row in _index(tmp_path)] == kids[:1]

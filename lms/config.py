@@ -37,6 +37,8 @@ ENV_KEYS: dict[str, str] = {
     "CERT_SIGNATORY_NAME": "CERT_SIGNATORY_NAME",
     "CERT_SIGNATORY_TITLE": "CERT_SIGNATORY_TITLE",
     "CERT_PAPER": "CERT_PAPER",
+    "SIGNING_KEY_FILE": "SIGNING_KEY_FILE",
+    "KEYS_DIR": "KEYS_DIR",
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
@@ -164,6 +166,15 @@ def check_production(config: dict[str, Any]) -> None:
         raise ConfigError(
             "LMS_BASE_URL is not set (e.g. https://lms.example.org). Production builds the links in emails "
             "(password resets) from it, never from the request's Host header, which a client controls."
+        )
+    key_file = config.get("SIGNING_KEY_FILE") or ""
+    if not key_file or not Path(key_file).is_file():
+        problem = "is not set" if not key_file else f"names {key_file!r}, which is not a file"
+        raise ConfigError(
+            f"LMS_SIGNING_KEY_FILE {problem}. Production signs certificates (Open Badges credentials) with "
+            "an RSA key the operator provides and backs up, so every process and host signs with the same "
+            "key and it survives redeployment. Generate one with: openssl genpkey -algorithm RSA -pkeyopt "
+            "rsa_keygen_bits:3072 -out signing-key.pem && chmod 600 signing-key.pem"
         )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lms import create_app
 from lms.config import (
     ConfigError,
     ProductionConfig,
+    check_production,
     config_from_env,
     ensure_secret_key,
     env_overrides,
@@ -59,11 +62,70 @@ def test_production_refuses_to_start_without_base_url(monkeypatch, tmp_path):
 def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_BASE_URL", "https://lms.example.org")
     monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("LMS_SIGNING_KEY_FILE", str(_signing_key_file(tmp_path)))
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def _signing_key_file(folder: Path) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = folder / "signing-key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    path.chmod(0o600)
+    return path
+
+
+def test_env_overrides_read_the_key_store_settings():
+    values = env_overrides(
+        {"LMS_SIGNING_KEY_FILE": "/etc/lms/signing.pem", "LMS_KEYS_DIR": "/var/lib/lms/keys"}
+    )
+    assert values == {"SIGNING_KEY_FILE": "/etc/lms/signing.pem", "KEYS_DIR": "/var/lib/lms/keys"}
+
+
+def test_production_refuses_to_start_without_signing_key_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_BASE_URL", "https://lms.example.org")
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
+    monkeypatch.delenv("LMS_SIGNING_KEY_FILE", raising=False)
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    with pytest.raises(ConfigError, match="LMS_SIGNING_KEY_FILE is not set") as caught:
+        create_app(ProductionConfig)
+    assert "openssl genpkey" in str(caught.value)  # the message says how to make one
+
+
+def test_production_refuses_a_signing_key_file_that_does_not_exist(tmp_path):
+    missing = tmp_path / "nowhere.pem"
+    with pytest.raises(ConfigError, match="which is not a file"):
+        check_production(
+            {
+                "ENV_NAME": "production",
+                "BASE_URL": "https://lms.example.org",
+                "SIGNING_KEY_FILE": str(missing),
+            }
+        )
+
+
+def test_production_mapping_with_signing_key_file_starts(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    key_file = _signing_key_file(tmp_path)
+    app = create_app(
+        {
+            "CONFIG_CLASS": ProductionConfig,
+            "SECRET_KEY": "k" * 40,
+            "BASE_URL": "https://lms.example.org",
+            "SIGNING_KEY_FILE": str(key_file),
+        }
+    )
+    assert app.config["SIGNING_KEY_FILE"] == str(key_file)
 
 
 def test_development_generates_secret_once_and_keeps_it(tmp_path):

@@ -1,7 +1,8 @@
 """Named signals: how a lower area lets higher ones react without importing them.
 
 Every signal is sent after ``flush()``, inside the sender's transaction: listeners write in the same
-transaction, so one commit keeps all of it or none. Listeners subscribe at start-up (``init_app`` of their area).
+transaction, so one commit keeps all of it or none. Listeners subscribe at start-up, in their area's
+``init_app``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from lms.forms import select_choices
+
 
 class ClaimForm(FlaskForm):
     hours = DecimalField(
@@ -43,7 +45,7 @@ class ReissueRequestForm(FlaskForm):
 class BulkIssueForm(FlaskForm):
     course = HiddenField()
     scope = SelectField(
-        "Issue", choices=[("selected", "Selected claims"), ("all", "All pending for this course")]
+        "Issue", choices=select_choices([("selected", "Selected claims"), ("all", "All pending for this course")])
     )
     confirm = BooleanField(
         "I have checked the evidence of every claim I am issuing.",

@@ -24,7 +24,9 @@ class CourseCompletion(db.Model):
     """A learner completed one course version: recorded once, its date frozen forever."""
 
     __tablename__ = "course_completion"
-    __table_args__ = (UniqueConstraint("user_id", "course_id", "version_no"),)
+    #: the edition is part of the key so historical (imported) editions with no stored version (number 0)
+    #: can sit side by side; for stored versions the number decides the edition anyway
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "version_no", "edition"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -74,15 +76,16 @@ class Certificate(db.Model):
 
     __tablename__ = "certificate"
     __table_args__ = (
-        # One original certificate per learner and course version; reissues chain from it.
+        # One original certificate per learner and course version; reissues chain from it. Imported
+        # historical certificates (version 0 when the edition was never stored here) are outside it.
         Index(
             "uq_certificate_original",
             "user_id",
             "course_id",
             "version_no",
             unique=True,
-            sqlite_where=text("supersedes_id IS NULL"),
-            postgresql_where=text("supersedes_id IS NULL"),
+            sqlite_where=text("supersedes_id IS NULL AND NOT imported"),
+            postgresql_where=text("supersedes_id IS NULL AND NOT imported"),
         ),
     )
 

@@ -946,11 +946,13 @@ def import_csv(text: str, actor: User | None, settings: IssuerSettings, now: dat
             course = db.session.scalar(select(Course).where(Course.slug == (row["course"] or "").strip()))
             if course is None:
                 raise ValueError(f'no course "{row["course"]}"')
-            version = db.session.scalar(
+            stored = db.session.scalar(
                 select(CourseVersion)
                 .where(CourseVersion.course_id == course.id, CourseVersion.edition == row["edition"].strip())
                 .order_by(CourseVersion.number.desc())
-            ) or current_version(course)
+            )
+            # A historical edition never stored here prints from the current version's texts, number 0.
+            version = stored or current_version(course)
             completed = date.fromisoformat(row["completion_date"].strip())
             issued = date.fromisoformat(row["issued_on"].strip())
             expires = (
@@ -973,10 +975,11 @@ def import_csv(text: str, actor: User | None, settings: IssuerSettings, now: dat
     if result.problems:
         return result
     for user, course, version, completed, issued, expires, hours, serial, edition in rows:
+        version_no = version.number if version.edition == edition else 0
         completion = CourseCompletion(
             user_id=user.id,
             course_id=course.id,
-            version_no=version.number,
+            version_no=version_no,
             edition=edition or version.edition,
             completed_at=datetime.combine(completed, datetime.min.time()),
             final_score=None,
@@ -989,7 +992,7 @@ def import_csv(text: str, actor: User | None, settings: IssuerSettings, now: dat
             completion_id=completion.id,
             user_id=user.id,
             course_id=course.id,
-            version_no=version.number,
+            version_no=version_no,
             hours=hours,
             attested_at=completion.completed_at,
             created_at=now,
@@ -1009,7 +1012,7 @@ def import_csv(text: str, actor: User | None, settings: IssuerSettings, now: dat
             claim_id=claim.id,
             user_id=user.id,
             course_id=course.id,
-            version_no=version.number,
+            version_no=version_no,
             credential_id=f"urn:uuid:{uuid.uuid4()}",
             issued_at=issued_at,
             completed_on=completed,

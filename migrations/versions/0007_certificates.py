@@ -57,13 +57,13 @@ def upgrade():
     sa.Column('version_no', sa.Integer(), nullable=False),
     sa.Column('edition', sa.String(length=50), nullable=False),
     sa.Column('completed_at', sa.DateTime(), nullable=False),
-    sa.Column('final_score', sa.Float(), nullable=True),
+    sa.Column('final_score', sa.Double(), nullable=True),
     sa.Column('minutes_spent', sa.Integer(), nullable=False),
     sa.Column('imported', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_course_completion_course_id_course')),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_course_completion_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course_completion')),
-    sa.UniqueConstraint('user_id', 'course_id', 'version_no', name=op.f('uq_course_completion_user_id_course_id_version_no'))
+    sa.UniqueConstraint('user_id', 'course_id', 'version_no', 'edition', name=op.f('uq_course_completion_user_id_course_id_version_no_edition'))
     )
     with op.batch_alter_table('course_completion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_course_completion_course_id'), ['course_id'], unique=False)
@@ -75,7 +75,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('version_no', sa.Integer(), nullable=False),
-    sa.Column('hours', sa.Float(), nullable=False),
+    sa.Column('hours', sa.Double(), nullable=False),
     sa.Column('over_time', sa.Boolean(), nullable=False),
     sa.Column('printed_name', sa.String(length=200), nullable=False),
     sa.Column('attested_at', sa.DateTime(), nullable=False),
@@ -103,7 +103,7 @@ def upgrade():
     sa.Column('issued_at', sa.DateTime(), nullable=False),
     sa.Column('completed_on', sa.Date(), nullable=False),
     sa.Column('expires_on', sa.Date(), nullable=True),
-    sa.Column('hours', sa.Float(), nullable=False),
+    sa.Column('hours', sa.Double(), nullable=False),
     sa.Column('credit_type', sa.String(length=120), nullable=False),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
     sa.Column('imported', sa.Boolean(), nullable=False),
@@ -123,7 +123,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_certificate_course_id'), ['course_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_certificate_user_id'), ['user_id'], unique=False)
         batch_op.create_index('uq_certificate_original', ['user_id', 'course_id', 'version_no'], unique=True,
-                              sqlite_where=sa.text('supersedes_id IS NULL'), postgresql_where=sa.text('supersedes_id IS NULL'))
+                              sqlite_where=sa.text('supersedes_id IS NULL AND NOT imported'),
+                              postgresql_where=sa.text('supersedes_id IS NULL AND NOT imported'))
 
     op.create_table('claim_decline',
     sa.Column('id', sa.Integer(), nullable=False),

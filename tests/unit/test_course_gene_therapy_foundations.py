@@ -131,7 +131,7 @@ def test_no_unverified_wording_remains():
 def test_first_gene_therapy_claims_use_fda_framing(pkg):
     text = _text(_lessons(pkg)["what-is-gene-therapy"].html)
     assert "first gene therapy approved by the US FDA" not in text
-    assert "the first gene therapy to the United States" in text and "October 2015" in text
+    assert "brings first gene therapy to the United States" in text and "October 2015" in text
     assert "T-VEC" in text
 
 

@@ -135,6 +135,14 @@ def test_first_gene_therapy_claims_use_fda_framing(pkg):
     assert "T-VEC" in text
 
 
+def test_first_claims_in_module_quiz_agree_with_the_lesson(pkg):
+    q6 = next(q for q in _quiz(pkg, "m1").questions if q.key == "q6").spec
+    assert q6["answer"] == "B"
+    keyed = q6["options"][1]["text"]
+    assert "T-VEC" in keyed and "first FDA-approved" not in keyed
+    assert "first genetically modified oncolytic virus" in q6["options"][2]["feedback"]
+
+
 def test_aav2_paediatric_hepatitis_is_taught_as_association(pkg):
     text = _text(_lessons(pkg)["vector-classes"].html)
     assert "AAV2" in text and "2022" in text and "helper virus" in text

@@ -39,6 +39,7 @@ ENV_KEYS: dict[str, str] = {
     "CERT_PAPER": "CERT_PAPER",
     "SIGNING_KEY_FILE": "SIGNING_KEY_FILE",
     "KEYS_DIR": "KEYS_DIR",
+    "EXPORTS_DIR": "EXPORTS_DIR",
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}

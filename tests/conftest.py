@@ -69,6 +69,8 @@ def _config(database_url: str, tmp: Path, **extra: Any) -> dict[str, Any]:
         "CONFIG_CLASS": TestingConfig,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_OUTBOX": str(tmp / "outbox"),
+        "KEYS_DIR": str(tmp / "keys"),
+        "EXPORTS_DIR": str(tmp / "exports"),
         **extra,
     }
 
@@ -180,3 +182,13 @@ def count_queries(app: Flask):
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres_only`` tests (row locks, partial indexes under parallel writers) run in the PostgreSQL pass."""
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL pass of make test)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)

@@ -40,7 +40,7 @@ def sign_certificate(certificate_id: int) -> None:
 
 
 def export_dir() -> Path:
-    folder = Path(current_app.instance_path) / "exports"
+    folder = Path(current_app.config.get("EXPORTS_DIR") or Path(current_app.instance_path) / "exports")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -571,3 +571,57 @@ def test_transcript_totals(app, client, auth, tmp_path, course):
     assert 'data-range-hours="2"' in ranged
     csv_body = client.get("/transcript.csv").get_data(as_text=True)
     assert csv_body.startswith("\ufeffname") and csv_body.count("\n") == 3
+
+
+# -- concurrency --------------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+def test_parallel_issue_makes_one_certificate(app, course, learner):
+    from tests.concurrency import run_together
+
+    complete(app, learner.id, course, START)
+    claim_id = _claim(app, learner.id)
+
+    def worker(_n, wait):
+        with app.app_context():
+            claim = db.session.get(CertificateClaim, claim_id)
+            wait()
+            try:
+                svc.issue_claim(claim, None, settings(), START)
+                db.session.commit()
+                return "issued"
+            except svc.CertificateError:
+                db.session.rollback()
+                return "refused"
+
+    results, errors = run_together(worker, range(4))
+    assert errors == []
+    assert sorted(results) == ["issued", "refused", "refused", "refused"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
+
+
+def test_index_allows_one_original_per_learner_and_version(app, course, learner):
+    from sqlalchemy.exc import IntegrityError
+
+    complete(app, learner.id, course, START)
+    serial = _issue(app, _claim(app, learner.id))
+    with app.app_context():
+        cert = svc.get_certificate(serial)
+        twin = Certificate(
+            serial=serials.new_serial(),
+            claim_id=cert.claim_id,
+            user_id=cert.user_id,
+            course_id=cert.course_id,
+            version_no=cert.version_no,
+            credential_id="urn:uuid:twin",
+            issued_at=START,
+            completed_on=cert.completed_on,
+            hours=1,
+            snapshot={},
+        )
+        db.session.add(twin)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()

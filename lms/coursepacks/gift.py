@@ -28,7 +28,7 @@ import nh3
 
 from lms.coursepacks.markdown import ATTRIBUTES, TAGS, render_markdown
 from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
-from lms.qtypes.base import TEXT_FORMATS, GiftUnsupported, gift_escape, text_format
+from lms.qtypes.base import GIFT_FIELDS, TEXT_FORMATS, GiftUnsupported, gift_escape, text_format
 
 FORMATS = tuple(f"[{name}]" for name in TEXT_FORMATS)
 KEY_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
@@ -123,8 +123,8 @@ escape = gift_escape
 
 
 def _formatted(text: str, default: str) -> tuple[str, str]:
-    """(text, format) of a protected text, with a leading ``[html]``-style prefix consumed (Moodle's names only,
-    lower case; anything else in brackets is text)."""
+    """(text, format) of a protected text, with a leading ``[html]``-style prefix consumed (Moodle's names
+    only, lower case; anything else in brackets is text)."""
     text = text.strip()
     fmt = default
     if text.startswith("["):
@@ -557,7 +557,10 @@ def parse_gift(text: str, registry: QuestionTypeRegistry) -> GiftResult:
                 GiftProblem(block.line, f'not imported: question type "{parsed.qtype}" is not installed')
             )
             continue
-        problems = _common_problems(spec) + registry.get(parsed.qtype).validate(spec)
+        own = {
+            k: v for k, v in spec.items() if k not in GIFT_FIELDS
+        }  # formats are checked here, not by types
+        problems = _common_problems(spec) + registry.get(parsed.qtype).validate(own)
         if problems:
             result.problems.append(GiftProblem(block.line, "not imported: " + "; ".join(problems)))
             continue

@@ -20,10 +20,11 @@ question and nothing about HTTP or the database:
 ``reference``, ``points`` plus the type's own fields). Specs are validated once, at import or sync, so
 ``grade`` may assume a valid spec.
 
-Questions imported from GIFT may also carry ``title`` (the GIFT name), ``idnumber`` (Moodle's id number),
-``tags``, ``format`` (the text format of the prompt and, by default, of every other text of the question:
-``markdown``, ``html``, ``plain`` or ``moodle``; absent means Markdown) and ``formats`` (a mapping from a text's
-path, e.g. ``"options.1.feedback"``, to its own format where it differs from ``format``).
+Questions may carry ``title`` (a GIFT name), ``idnumber`` (Moodle's id number) and ``tags``. Questions
+imported from GIFT into a bank also carry ``format`` (the text format of the prompt and, by default, of
+every other text of the question: ``markdown``, ``html``, ``plain`` or ``moodle``; absent means Markdown)
+and ``formats`` (a mapping from a text's path, e.g. ``"options.1.feedback"``, to its own format where it
+differs from ``format``).
 """
 
 from __future__ import annotations
@@ -38,22 +39,13 @@ from typing import Any, ClassVar
 from markupsafe import Markup
 
 Spec = Mapping[str, Any]
-#: ``tags`` (a list of short words, e.g. ``["vignette"]``) lets a quiz stratify its draw by tag.
+#: ``tags`` (short texts, e.g. ``["vignette"]``) let a quiz stratify its draw by tag.
 COMMON_FIELDS = frozenset(
-    {
-        "id",
-        "type",
-        "prompt",
-        "points",
-        "explanation",
-        "reference",
-        "title",
-        "tags",
-        "idnumber",
-        "format",
-        "formats",
-    }
+    {"id", "type", "prompt", "points", "explanation", "reference", "title", "tags", "idnumber"}
 )
+#: text formats of questions imported from GIFT (bank questions only: a course package's quiz files are
+#: Markdown, and the package loader reports these fields as unknown rather than ignoring them)
+GIFT_FIELDS = frozenset({"format", "formats"})
 #: GIFT's text formats (Moodle's names); Helix's own authored texts are Markdown
 TEXT_FORMATS = ("markdown", "html", "plain", "moodle")
 
@@ -89,7 +81,8 @@ def gift_escape(text: str) -> str:
 
 
 def text_format(spec: Spec, path: str) -> str:
-    """The format of the text at ``path`` (``"prompt"``, ``"options.0.text"``…): its own, else the question's."""
+    """The format of the text at ``path`` (``"prompt"``, ``"options.0.text"``…): its own, else the
+    question's."""
     own = (spec.get("formats") or {}).get(path)
     return own or spec.get("format") or "markdown"
 
@@ -117,7 +110,7 @@ def gift_number(value: float) -> str:
 
 
 def gift_percent(credit: float) -> str:
-    """``%50%`` for 0.5: exact decimal arithmetic, so 0.3333333 is written 33.33333, not 33.333330000000004."""
+    """``%50%`` for 0.5, in exact decimal arithmetic: 0.3333333 is written 33.33333 (no float noise)."""
     percent = Decimal(repr(float(credit))) * 100
     text = format(percent.normalize(), "f")
     return f"%{text}%"

@@ -109,9 +109,9 @@ def moodle_fraction(share: float) -> float | None:
 
 
 class SingleChoice(_ChoiceBase):
-    """One option is chosen. The keyed ``answer`` scores 1; any option may carry a ``credit`` (a fraction from
-    -1 to 1, default 0) for partial credit, as Moodle's weighted single-answer questions do. A question's score
-    is never below 0 (Moodle would let a negative credit take marks away: a documented deviation)."""
+    """One option is chosen. The keyed ``answer`` scores 1; any option may carry a ``credit`` (a fraction
+    from -1 to 1, default 0) for partial credit, as Moodle's weighted single-answer questions do. A question's
+    score is never below 0 (Moodle would let a negative credit take marks away: a documented deviation)."""
 
     name: ClassVar[str] = "single_choice"
     label: ClassVar[str] = "Single choice"

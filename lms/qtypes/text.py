@@ -73,8 +73,8 @@ def graded_feedback(spec: Spec, entry: Spec | None, credit: float) -> tuple[str,
 
 
 def gift_order(spec: Spec, entries: list[Any], credit_of: Any) -> list[int]:
-    """Export order: Moodle grades by the first matching answer, so answers go best-first (stable), which makes
-    Moodle's first match Helix's best match; a ``first_match`` question keeps its own order."""
+    """Export order: Moodle grades by the first matching answer, so answers go best-first (stable), which
+    makes Moodle's first match Helix's best match; a ``first_match`` question keeps its own order."""
     order = list(range(len(entries)))
     return order if spec.get("first_match") else sorted(order, key=lambda i: -credit_of(entries[i]))
 

@@ -2,8 +2,8 @@
 
 The table below is our own test data, written after the cases of Moodle's ``giftformat_test.php``, its
 fixtures and the GIFT examples: each row is GIFT input and the meaning the imported question must have
-(type, options, weights, feedback, formats, names). The export tests score every subset of options (and a fixed
-set of typed responses) with a small Moodle-rule scorer written here, against Helix's own grading.
+(type, options, weights, feedback, formats, names). The export tests score every subset of options (and a
+fixed set of typed responses) with a small Moodle-rule scorer written here, against Helix's own grading.
 """
 
 from __future__ import annotations
@@ -245,7 +245,8 @@ MEANINGS = [
     ),
     pytest.param(
         "::Jesus' hometown:: Jesus Christ was from {\n    =Nazareth#Yes! That's right!\n"
-        "    =%75%Nazereth#Right, but misspelled.\n    =%25%Bethlehem#He was born here, but not raised here.}",
+        "    =%75%Nazereth#Right, but misspelled.\n"
+        "    =%25%Bethlehem#He was born here, but not raised here.}",
         {
             "type": "short_answer",
             "accepted": [
@@ -303,7 +304,8 @@ MEANINGS = [
         id="escaped-equals",
     ),
     pytest.param(
-        "::GIFT Control Characters::\nWhich is NOT a control character? {\n   ~ \\~     # \\~ is a control character.\n"
+        "::GIFT Control Characters::\nWhich is NOT a control character? {\n"
+        "   ~ \\~     # \\~ is a control character.\n"
         "   ~ \\{     # \\{ is one.\n   = \\\\     # Correct! \\\\ (backslash) is not.\n}",
         {
             "type": "single_choice",
@@ -444,7 +446,8 @@ def test_bad_questions_are_reported_and_the_rest_still_imports(registry):
     result = parse_gift(text, registry)
     assert [q.key for q in result.questions] == ["ok", "after", "last"]
     assert [str(p) for p in result.problems] == [
-        "line 3: not imported: no answer block in braces: a description, which Helix does not import as a question",
+        "line 3: not imported: no answer block in braces: a description, "
+        "which Helix does not import as a question",
         'line 5: not imported: the answer block is not closed with "}"',
         'line 9: not imported: a "}" closes an answer block that was never opened with "{"',
     ]
@@ -643,7 +646,8 @@ def _split(answer):
 
 def moodle_choice_score(block, chosen):
     """Moodle's rule for multichoice: single-answer questions (an "=" present) score the chosen answer's
-    fraction (which may be negative); multiple-answer ones the sum of the chosen fractions, clamped to [0, 1]."""
+    fraction (which may be negative); multiple-answer ones the sum of the chosen fractions, clamped to
+    [0, 1]."""
     single = any(line.startswith("=") for line in block)
     fractions = []
     for line in block:

@@ -183,33 +183,37 @@ class _Block:
     line: int
     lines: list[str]
     comments: list[str]
+    #: the block starts on the line right after a ``$CATEGORY:`` line (Moodle would glue them together)
+    after_category: bool = False
 
 
-def _blocks(text: str) -> Iterator[tuple[str, _Block | str]]:
-    """("category", name) and ("question", block) items; questions are separated by blank lines."""
-    current: _Block | None = None
+@dataclass(frozen=True)
+class _Category:
+    name: str
+
+
+def _blocks(text: str) -> Iterator[_Block | _Category]:
+    """Category switches and question blocks, in file order; questions are separated by blank lines."""
+    current = _Block(0, [], [])
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
         if not stripped:
-            if current is not None and current.lines:
-                yield "question", current
-            current = None
-            continue
-        if current is None:
+            if current.lines:
+                yield current
             current = _Block(0, [], [])
+            continue
         if stripped.startswith("//"):
             current.comments.append(stripped)
             continue
         if not current.lines and stripped.upper().startswith("$CATEGORY:"):
-            yield "category", stripped.split(":", 1)[1].strip()
-            yield "category-line", str(number)
-            current = _Block(0, [], [])
+            yield _Category(stripped.split(":", 1)[1].strip())
+            current = _Block(0, [], [], after_category=True)
             continue
         if not current.lines:
             current.line = number
         current.lines.append(raw.rstrip())
-    if current is not None and current.lines:
-        yield "question", current
+    if current.lines:
+        yield current
 
 
 @dataclass
@@ -514,20 +518,12 @@ def parse_gift(text: str, registry: QuestionTypeRegistry) -> GiftResult:
     used: set[str] = set()
     category = ""
     n = 0
-    pending_category_line = 0
-    for kind, item in _blocks(text):
-        if kind == "category":
-            assert isinstance(item, str)
-            category = item
+    for block in _blocks(text):
+        if isinstance(block, _Category):
+            category = block.name
             continue
-        if kind == "category-line":
-            assert isinstance(item, str)
-            pending_category_line = int(item)
-            continue
-        assert isinstance(item, _Block)
-        block = item
         n += 1
-        if pending_category_line and block.line == pending_category_line + 1:
+        if block.after_category:
             result.warnings.append(
                 GiftProblem(
                     block.line,
@@ -535,7 +531,6 @@ def parse_gift(text: str, registry: QuestionTypeRegistry) -> GiftResult:
                     "as part of the category name",
                 )
             )
-        pending_category_line = 0
         try:
             parsed = parse_block(block.lines, block.comments)
         except _Refused as exc:
@@ -557,9 +552,8 @@ def parse_gift(text: str, registry: QuestionTypeRegistry) -> GiftResult:
                 GiftProblem(block.line, f'not imported: question type "{parsed.qtype}" is not installed')
             )
             continue
-        own = {
-            k: v for k, v in spec.items() if k not in GIFT_FIELDS
-        }  # formats are checked here, not by types
+        # Text formats are a bank field, checked here; the type checks everything else.
+        own = {k: v for k, v in spec.items() if k not in GIFT_FIELDS}
         problems = _common_problems(spec) + registry.get(parsed.qtype).validate(own)
         if problems:
             result.problems.append(GiftProblem(block.line, "not imported: " + "; ".join(problems)))

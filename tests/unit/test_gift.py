@@ -488,6 +488,9 @@ def test_categories_and_keys(registry):
         ("same-name-2", "$course$/top/Gene therapy"),
         ("gift-3", "$course$/top/Gene therapy"),
     ]
+    glued = parse_gift("$CATEGORY: a\n// note\n::q::Q? {T}\n", registry)
+    assert [(q.key, q.category) for q in glued.questions] == [("q", "a")]
+    assert [(w.line, w.message[:30]) for w in glued.warnings] == [(3, "no blank line after $CATEGORY:")]
     long = parse_gift("::" + "Very long name " * 20 + "::Q? {T}", registry).questions[0]
     assert len(long.key) <= 80 and long.spec["title"].startswith("Very long name")
 

@@ -91,8 +91,15 @@ def gift_text(spec: Spec, path: str, text: str) -> str:
     """A text for a GIFT answer block: escaped, with a ``[format]`` prefix where it differs from the prompt's
     (as Moodle writes it, so Moodle reads the same format back)."""
     fmt = text_format(spec, path)
-    prefix = f"[{fmt}]" if text and fmt != text_format(spec, "prompt") else ""
+    looks_prefixed = any(text.startswith(f"[{name}]") for name in TEXT_FORMATS)
+    prefix = f"[{fmt}]" if text and (fmt != text_format(spec, "prompt") or looks_prefixed) else ""
     return prefix + gift_escape(text)
+
+
+def gift_weight(weight: str, text: str, default: str) -> str:
+    """``weight`` for an answer, or ``default`` (``%0%``, ``%100%``) when the answer would otherwise start
+    with something Moodle reads as a weight (an option text like "%50% of patients")."""
+    return weight or (default if text.startswith("%") else "")
 
 
 def gift_feedback(text: str | None, spec: Spec | None = None, path: str = "") -> str:

@@ -12,6 +12,7 @@ from lms.qtypes.base import (
     gift_feedback,
     gift_percent,
     gift_text,
+    gift_weight,
     letter_range,
     letters,
     shuffled,
@@ -153,8 +154,10 @@ class SingleChoice(_ChoiceBase):
         lines = []
         for i, (letter, opt) in enumerate(zip(letters(len(spec["options"])), spec["options"], strict=True)):
             credit = self.credit(spec, letter)
-            mark = "=" if credit == 1 else ("~" if credit == 0 else f"~{gift_percent(credit)}")
             text = gift_text(spec, f"options.{i}.text", opt["text"])
+            mark = (
+                "=" if credit == 1 else "~" + gift_weight(gift_percent(credit) if credit else "", text, "%0%")
+            )
             lines.append(f"\t{mark}{text}{gift_feedback(opt.get('feedback'), spec, f'options.{i}.feedback')}")
         return lines
 
@@ -259,8 +262,8 @@ class MultipleResponse(_ChoiceBase):
         credits = self.gift_credits(spec)
         lines = []
         for i, (letter, opt) in enumerate(zip(letters(len(spec["options"])), spec["options"], strict=True)):
-            weight = gift_percent(credits[letter]) if credits[letter] else ""
             text = gift_text(spec, f"options.{i}.text", opt["text"])
+            weight = gift_weight(gift_percent(credits[letter]) if credits[letter] else "", text, "%0%")
             lines.append(
                 f"\t~{weight}{text}{gift_feedback(opt.get('feedback'), spec, f'options.{i}.feedback')}"
             )

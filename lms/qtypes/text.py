@@ -16,6 +16,7 @@ from lms.qtypes.base import (
     gift_number,
     gift_percent,
     gift_text,
+    gift_weight,
 )
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
@@ -307,8 +308,8 @@ class ShortAnswer(QuestionType):
                 own, path = spec["feedback_correct"], "feedback_correct"
             elif not own and credit == 0 and wrong:
                 own, path = wrong, "feedback_incorrect"
-            weight = gift_percent(credit) if credit != 1 else ""
             text = gift_escape(entry["answer"])  # Moodle's short answers have no text format
+            weight = gift_weight(gift_percent(credit) if credit != 1 else "", text, "%100%")
             lines.append(f"\t={weight}{text}{gift_feedback(own, spec, path)}")
         if wrong and not any(accepted_answers(spec)[i][0].strip() == "*" for i in range(len(accepted))):
             lines.append(f"\t=%0%*{gift_feedback(wrong, spec, 'feedback_incorrect')}")

@@ -608,6 +608,37 @@ def test_types_export_through_their_own_hook(registry):
         NoGift().to_gift({})
 
 
+def test_texts_that_look_like_gift_syntax_survive_export(registry):
+    specs = [
+        {
+            "id": "a",
+            "type": "single_choice",
+            "prompt": "[html] is a prefix",
+            "answer": "B",
+            "options": [{"text": "%50% of patients"}, {"text": "[plain] text"}, {"text": "a -> b"}],
+        },
+        {
+            "id": "b",
+            "type": "multiple_response",
+            "prompt": "?",
+            "answers": ["A"],
+            "options": [{"text": "%25% yes"}, {"text": "%10% no"}],
+        },
+        {
+            "id": "c",
+            "type": "short_answer",
+            "prompt": "?",
+            "accepted": ["%5", {"answer": "%6", "credit": 0.5}],
+        },
+    ]
+    back = parse_gift(to_gift(specs, registry).text, registry)
+    assert back.problems == []
+    got = {q.key: q.spec for q in back.questions}
+    assert got["a"] == specs[0]
+    assert [o["text"] for o in got["b"]["options"]] == ["%25% yes", "%10% no"]
+    assert got["c"] == specs[2]
+
+
 def test_names_categories_ids_and_tags_are_exported(registry):
     spec = {
         "id": "crs-1",

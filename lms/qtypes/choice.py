@@ -125,7 +125,14 @@ class SingleChoice(_ChoiceBase):
         if "answer" not in spec:
             return ['"answer" is missing (the letter of the correct option)']
         problem = _check_letter(spec["answer"], len(spec["options"]), "answer")
-        return [problem] if problem else []
+        if problem:
+            return [problem]
+        keyed = spec["options"][letters(len(spec["options"])).index(spec["answer"].strip().upper())]
+        if keyed.get("credit", 1) != 1:
+            return [
+                f'option {spec["answer"].strip().upper()} is the answer: its "credit" must be 1 or left out'
+            ]
+        return []
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
         assert spec is not None

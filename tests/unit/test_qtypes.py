@@ -375,3 +375,8 @@ def test_typed_answers_have_their_own_feedback_and_moodles_first_match():
 
 def test_gift_formats_are_not_course_file_fields():
     assert SingleChoice().validate({**SC, "format": "html"}) == ['unknown field "format"']
+
+
+def test_single_choice_key_scores_one():
+    spec = {**SC, "options": [OPTIONS[0], {**OPTIONS[1], "credit": 0.5}, *OPTIONS[2:]]}
+    assert SingleChoice().validate(spec) == ['option B is the answer: its "credit" must be 1 or left out']

@@ -375,6 +375,22 @@ MEANINGS = [
         id="markdown-list-line-breaks",
     ),
     pytest.param(
+        '::Greeting::[html]<a href\\="http\\://x.org/a.mp3">Listen\\:</a> What language?{\n'
+        "\t~English#Sorry, listen again.\n\t=French#Yes, well done!\n}",
+        {
+            "type": "single_choice",
+            "format": "html",
+            "prompt": '<a href="http://x.org/a.mp3">Listen:</a> What language?',
+            "options": opts(("English", "Sorry, listen again.", None), ("French", "Yes, well done!", None)),
+        },
+        id="escaped-html",
+    ),
+    pytest.param(
+        "::Moodle user::[html]Anyone who uses Moodle is a ...{\n\t=%100%Moodler#\n}",
+        {"type": "short_answer", "accepted": ["Moodler"], "format": "html"},
+        id="explicit-100%-and-empty-feedback",
+    ),
+    pytest.param(
         "::Long, punctuated: name? (v2)::Q? {T}",
         {"id": "long-punctuated-name-v2", "title": "Long, punctuated: name? (v2)"},
         id="title-with-punctuation",

@@ -718,8 +718,10 @@ def _questions(
             continue
         points = _number(spec, "points", path, out, where, default=1.0, low=0.01, high=1000)
         tags = spec.get("tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) and KEY.match(t) for t in tags):
-            out.add(path, '"tags" must be a list of short words (letters, digits, "_" and "-")', where)
+        if not isinstance(tags, list) or not all(
+            isinstance(t, str) and t.strip() and len(t) <= 50 for t in tags
+        ):
+            out.add(path, '"tags" must be a list of non-empty texts of at most 50 characters', where)
         reference = spec.get("reference", "")
         if reference and reference not in refs:
             out.add(path, f'reference "{reference}" is not a reference key in course.toml', where)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lms.qtypes.base import Grade, QuestionType, Spec, gift_escape, shuffled, token, untoken
+from lms.qtypes.base import Grade, QuestionType, Spec, gift_escape, gift_text, shuffled, token, untoken
 
 
 def _texts_problems(values: Any, field: str, minimum: int) -> list[str]:
@@ -165,7 +165,10 @@ class Matching(QuestionType):
         return Grade(score, ok, (feedback,) if feedback else (), parts)
 
     def to_gift(self, spec: Spec) -> list[str]:
-        lines = [f"\t={gift_escape(p['prompt'])} -> {gift_escape(p['match'])}" for p in spec["pairs"]]
+        lines = [
+            f"\t={gift_text(spec, f'pairs.{i}.prompt', p['prompt'])} -> {gift_escape(p['match'])}"
+            for i, p in enumerate(spec["pairs"])
+        ]
         return lines + [f"\t= -> {gift_escape(extra)}" for extra in spec.get("distractors", [])]
 
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:

@@ -19,6 +19,12 @@ question and nothing about HTTP or the database:
 ``spec`` is the question's mapping as written in the quiz file (``type``, ``prompt``, ``explanation``,
 ``reference``, ``points`` plus the type's own fields). Specs are validated once, at import or sync, so
 ``grade`` may assume a valid spec.
+
+Questions may carry ``title`` (a GIFT name), ``idnumber`` (Moodle's id number) and ``tags``. Questions
+imported from GIFT into a bank also carry ``format`` (the text format of the prompt and, by default, of
+every other text of the question: ``markdown``, ``html``, ``plain`` or ``moodle``; absent means Markdown)
+and ``formats`` (a mapping from a text's path, e.g. ``"options.1.feedback"``, to its own format where it
+differs from ``format``).
 """
 
 from __future__ import annotations
@@ -27,13 +33,21 @@ import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from markupsafe import Markup
 
 Spec = Mapping[str, Any]
-#: ``tags`` (a list of short words, e.g. ``["vignette"]``) lets a quiz stratify its draw by tag.
-COMMON_FIELDS = frozenset({"id", "type", "prompt", "points", "explanation", "reference", "title", "tags"})
+#: ``tags`` (short texts, e.g. ``["vignette"]``) let a quiz stratify its draw by tag.
+COMMON_FIELDS = frozenset(
+    {"id", "type", "prompt", "points", "explanation", "reference", "title", "tags", "idnumber"}
+)
+#: text formats of questions imported from GIFT (bank questions only: a course package's quiz files are
+#: Markdown, and the package loader reports these fields as unknown rather than ignoring them)
+GIFT_FIELDS = frozenset({"format", "formats"})
+#: GIFT's text formats (Moodle's names); Helix's own authored texts are Markdown
+TEXT_FORMATS = ("markdown", "html", "plain", "moodle")
 
 
 @dataclass(frozen=True)
@@ -66,12 +80,47 @@ def gift_escape(text: str) -> str:
     return text.replace("\n", "\\n")
 
 
-def gift_feedback(text: str | None) -> str:
-    return f" #{gift_escape(text)}" if text else ""
+def text_format(spec: Spec, path: str) -> str:
+    """The format of the text at ``path`` (``"prompt"``, ``"options.0.text"``…): its own, else the
+    question's."""
+    own = (spec.get("formats") or {}).get(path)
+    return own or spec.get("format") or "markdown"
+
+
+def gift_text(spec: Spec, path: str, text: str) -> str:
+    """A text for a GIFT answer block: escaped, with a ``[format]`` prefix where it differs from the prompt's
+    (as Moodle writes it, so Moodle reads the same format back)."""
+    fmt = text_format(spec, path)
+    looks_prefixed = any(text.startswith(f"[{name}]") for name in TEXT_FORMATS)
+    prefix = f"[{fmt}]" if text and (fmt != text_format(spec, "prompt") or looks_prefixed) else ""
+    return prefix + gift_escape(text)
+
+
+def gift_weight(weight: str, text: str, default: str) -> str:
+    """``weight`` for an answer, or ``default`` (``%0%``, ``%100%``) when the answer would otherwise start
+    with something Moodle reads as a weight (an option text like "%50% of patients")."""
+    return weight or (default if text.startswith("%") else "")
+
+
+def gift_feedback(text: str | None, spec: Spec | None = None, path: str = "") -> str:
+    if not text:
+        return ""
+    return f" #{gift_text(spec, path, text) if spec is not None else gift_escape(text)}"
+
+
+def gift_number(value: float) -> str:
+    """A number at full precision, without an exponent (Moodle's GIFT reader wants plain decimals)."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def gift_percent(credit: float) -> str:
-    return f"%{credit * 100:g}%"
+    """``%50%`` for 0.5, in exact decimal arithmetic: 0.3333333 is written 33.33333 (no float noise)."""
+    percent = Decimal(repr(float(credit))) * 100
+    text = format(percent.normalize(), "f")
+    return f"%{text}%"
 
 
 def letters(count: int) -> list[str]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from itertools import combinations
 from typing import Any, ClassVar
 
 from lms.qtypes.base import (
     Grade,
     QuestionType,
     Spec,
-    gift_escape,
     gift_feedback,
+    gift_percent,
+    gift_text,
+    gift_weight,
     letter_range,
     letters,
     shuffled,
@@ -32,7 +35,10 @@ def _option_problems(spec: Spec) -> list[str]:
             problems.append(f'{label}: "text" is missing or empty')
         if "feedback" in opt and not isinstance(opt["feedback"], str):
             problems.append(f'{label}: "feedback" must be text')
-        extra = sorted(set(opt) - {"text", "feedback"})
+        credit = opt.get("credit", 0)
+        if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not -1 <= credit <= 1:
+            problems.append(f'{label}: "credit" must be a fraction from -1 to 1')
+        extra = sorted(set(opt) - {"text", "feedback", "credit"})
         if extra:
             problems.append(f'{label}: unknown field "{extra[0]}"')
     if len(options) > 26:
@@ -82,8 +88,31 @@ class _ChoiceBase(QuestionType):
         ]
 
 
+def option_credits(spec: Spec) -> dict[str, float]:
+    """Each option's ``credit`` (a fraction; default 0) by letter."""
+    return {
+        k: float(o.get("credit", 0))
+        for k, o in zip(letters(len(spec["options"])), spec["options"], strict=True)
+    }
+
+
+#: the grades Moodle's question editor offers (question_bank::fraction_options_full), as fractions
+MOODLE_FRACTIONS = (1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25, 0.2)
+MOODLE_FRACTIONS += (0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05)
+
+
+def moodle_fraction(share: float) -> float | None:
+    """Moodle's menu value for ``share`` (e.g. 0.3333333 for 1/3), or None when the menu has none."""
+    for value in MOODLE_FRACTIONS:
+        if abs(value - share) < 5e-8:
+            return value
+    return None
+
+
 class SingleChoice(_ChoiceBase):
-    """One correct option among several."""
+    """One option is chosen. The keyed ``answer`` scores 1; any option may carry a ``credit`` (a fraction
+    from -1 to 1, default 0) for partial credit, as Moodle's weighted single-answer questions do. A question's
+    score is never below 0 (Moodle would let a negative credit take marks away: a documented deviation)."""
 
     name: ClassVar[str] = "single_choice"
     label: ClassVar[str] = "Single choice"
@@ -96,7 +125,14 @@ class SingleChoice(_ChoiceBase):
         if "answer" not in spec:
             return ['"answer" is missing (the letter of the correct option)']
         problem = _check_letter(spec["answer"], len(spec["options"]), "answer")
-        return [problem] if problem else []
+        if problem:
+            return [problem]
+        keyed = spec["options"][letters(len(spec["options"])).index(spec["answer"].strip().upper())]
+        if keyed.get("credit", 1) != 1:
+            return [
+                f'option {spec["answer"].strip().upper()} is the answer: its "credit" must be 1 or left out'
+            ]
+        return []
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
         assert spec is not None
@@ -106,29 +142,59 @@ class SingleChoice(_ChoiceBase):
         return self._token(spec, seed, response)
 
     def grade(self, spec: Spec, response: Any) -> Grade:
-        key = spec["answer"].strip().upper()
         options = dict(zip(letters(len(spec["options"])), spec["options"], strict=True))
         if not isinstance(response, str) or response not in options:
             return Grade(0.0, False, ("No answer was given.",) if not response else ())
-        ok = response == key
+        score = self.credit(spec, response)
+        ok = score == 1.0
         feedback = options[response].get("feedback", "")
-        return Grade(1.0 if ok else 0.0, ok, (feedback,) if feedback else (), {response: ok})
+        return Grade(max(0.0, score), ok, (feedback,) if feedback else (), {response: ok})
+
+    @staticmethod
+    def credit(spec: Spec, letter: str) -> float:
+        """The chosen option's fraction before the floor at 0: 1 for the key, else its ``credit``."""
+        if letter == spec["answer"].strip().upper():
+            return 1.0
+        return option_credits(spec).get(letter, 0.0)
 
     def to_gift(self, spec: Spec) -> list[str]:
         lines = []
-        for letter, opt in zip(letters(len(spec["options"])), spec["options"], strict=True):
-            mark = "=" if letter == spec["answer"] else "~"
-            lines.append(f"\t{mark}{gift_escape(opt['text'])}{gift_feedback(opt.get('feedback'))}")
+        for i, (letter, opt) in enumerate(zip(letters(len(spec["options"])), spec["options"], strict=True)):
+            credit = self.credit(spec, letter)
+            text = gift_text(spec, f"options.{i}.text", opt["text"])
+            mark = (
+                "=" if credit == 1 else "~" + gift_weight(gift_percent(credit) if credit else "", text, "%0%")
+            )
+            lines.append(f"\t{mark}{text}{gift_feedback(opt.get('feedback'), spec, f'options.{i}.feedback')}")
         return lines
 
+    def gift_differences(self, spec: Spec) -> list[str]:
+        """How Moodle would grade the export differently (negative credits take marks away in Moodle)."""
+        out = []
+        for letter in letters(len(spec["options"])):
+            credit = self.credit(spec, letter)
+            if credit < 0:
+                out.append(f"choosing {letter} scores {credit:g} in Moodle, 0 in Helix")
+                break
+        return out
+
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
-        key = spec["answer"].strip().upper()
+        keyed = {k for k in letters(len(spec["options"])) if self.credit(spec, k) == 1}
         chosen = {response} if isinstance(response, str) else set()
-        return {"options": self._option_rows(spec, chosen, {key})}
+        return {"options": self._option_rows(spec, chosen, keyed)}
 
 
 class MultipleResponse(_ChoiceBase):
-    """Several correct options; partial credit, optional negative marking, never below zero."""
+    """Several correct options; partial credit, optional negative marking, never below zero.
+
+    Three scoring rules, by the spec's fields:
+
+    - default: correct choices ÷ max(correct options, choices made);
+    - ``negative_marking``: (correct − wrong choices) ÷ correct options, clamped to [0, 1];
+    - option ``credit`` weights (Moodle's): the sum of the chosen options' credits, clamped to [0, 1]
+      (exactly Moodle's rule for its multiple-answer questions); ``answers`` then lists the options with a
+      positive credit.
+    """
 
     name: ClassVar[str] = "multiple_response"
     label: ClassVar[str] = "Multiple response"
@@ -149,7 +215,17 @@ class MultipleResponse(_ChoiceBase):
             problems.append('"answers" lists the same option twice')
         if "negative_marking" in spec and not isinstance(spec["negative_marking"], bool):
             problems.append('"negative_marking" must be true or false')
+        if self.weighted(spec) and not problems:
+            positive = sorted(k for k, c in option_credits(spec).items() if c > 0)
+            if spec.get("negative_marking"):
+                problems.append('give either option "credit" weights or "negative_marking", not both')
+            elif positive != sorted(str(a).upper() for a in answers):
+                problems.append('"answers" must list exactly the options with a positive "credit"')
         return problems
+
+    @staticmethod
+    def weighted(spec: Spec) -> bool:
+        return any("credit" in opt for opt in spec.get("options", []) if isinstance(opt, dict))
 
     def parse_response(self, form: Any, name: str, spec: Spec | None = None, seed: int = 0) -> Any:
         assert spec is not None
@@ -167,28 +243,58 @@ class MultipleResponse(_ChoiceBase):
             return Grade(0.0, False, ("No option was chosen.",))
         right = len(chosen & correct)
         wrong = len(chosen - correct)
-        if spec.get("negative_marking"):
+        if self.weighted(spec):
+            credits = option_credits(spec)
+            score = sum(credits[k] for k in chosen)
+            score = 1.0 if abs(score - 1) < 1e-6 else score  # 3 × 0.3333333 is full marks, as in Moodle
+        elif spec.get("negative_marking"):
             score = (right - wrong) / len(correct)
         else:
             score = right / max(len(correct), len(chosen))
         score = min(1.0, max(0.0, score))
         feedback = tuple(options[k].get("feedback", "") for k in sorted(chosen) if options[k].get("feedback"))
-        return Grade(score, chosen == correct, feedback, {k: k in correct for k in sorted(chosen)})
+        ok = score == 1.0 if self.weighted(spec) else chosen == correct
+        return Grade(score, ok, feedback, {k: k in correct for k in sorted(chosen)})
+
+    def gift_credits(self, spec: Spec) -> dict[str, float]:
+        """The Moodle weight each option is exported with: its own ``credit``, else +1/k for each of the k
+        correct options and -1/k for each wrong one (Moodle's menu value where it has one, e.g. 0.3333333)."""
+        if self.weighted(spec):
+            return option_credits(spec)
+        right = {a.strip().upper() for a in spec["answers"]}
+        share = moodle_fraction(1 / len(right)) or round(1 / len(right), 7)
+        return {k: share if k in right else -share for k in letters(len(spec["options"]))}
 
     def to_gift(self, spec: Spec) -> list[str]:
-        keys = letters(len(spec["options"]))
-        right = set(spec["answers"])
-        wrong_count = len(keys) - len(right)
+        credits = self.gift_credits(spec)
         lines = []
-        for letter, opt in zip(keys, spec["options"], strict=True):
-            if letter in right:
-                weight = f"%{100 / len(right):g}%"
-            elif spec.get("negative_marking"):
-                weight = f"%{-100 / max(1, wrong_count):g}%"
-            else:
-                weight = "%0%"
-            lines.append(f"\t~{weight}{gift_escape(opt['text'])}{gift_feedback(opt.get('feedback'))}")
+        for i, (letter, opt) in enumerate(zip(letters(len(spec["options"])), spec["options"], strict=True)):
+            text = gift_text(spec, f"options.{i}.text", opt["text"])
+            weight = gift_weight(gift_percent(credits[letter]) if credits[letter] else "", text, "%0%")
+            lines.append(
+                f"\t~{weight}{text}{gift_feedback(opt.get('feedback'), spec, f'options.{i}.feedback')}"
+            )
         return lines
+
+    def gift_differences(self, spec: Spec) -> list[str]:
+        """Responses Moodle would score differently from Helix once it reads the export (one example).
+
+        Weighted and negative-marking questions export exactly; the default rule is not a sum of weights, so a
+        question with a wrong option differs (e.g. one right and one wrong choice: Moodle 0, Helix 1/2)."""
+        credits = self.gift_credits(spec)
+        keys = letters(len(spec["options"]))
+        limit = len(keys) if len(keys) <= 10 else 3
+        for size in range(1, limit + 1):
+            for chosen in combinations(keys, size):
+                moodle = min(1.0, max(0.0, sum(credits[k] for k in chosen)))
+                helix = self.grade(spec, list(chosen)).score
+                if abs(moodle - helix) > 1e-6:
+                    return [
+                        f"choosing {', '.join(chosen)} scores {moodle:.4g} in Moodle, {helix:.4g} in Helix"
+                    ]
+        if any(c and moodle_fraction(abs(c)) is None for c in credits.values()):
+            return ["its weights are not on Moodle's grade menu (Moodle grades them as written until edited)"]
+        return []
 
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:
         correct = {a.strip().upper() for a in spec["answers"]}
@@ -227,7 +333,13 @@ class TrueFalse(QuestionType):
         answer = spec["answer"]
         wrong = spec.get("feedback_false" if answer else "feedback_true", "")
         right = spec.get("feedback_true" if answer else "feedback_false", "")
-        tail = f"#{gift_escape(wrong)}#{gift_escape(right)}" if (wrong or right) else ""
+        wrong_path = "feedback_false" if answer else "feedback_true"
+        right_path = "feedback_true" if answer else "feedback_false"
+        tail = (
+            f"#{gift_text(spec, wrong_path, wrong)}#{gift_text(spec, right_path, right)}"
+            if (wrong or right)
+            else ""
+        )
         return [f"{'TRUE' if answer else 'FALSE'}{tail}"]
 
     def review(self, spec: Spec, response: Any) -> dict[str, Any]:

@@ -40,6 +40,8 @@ def import_gift_command(file: Path, slug: str) -> None:
     report = bank.import_gift(course, text, current_app.extensions["lms"].question_types, file.name)
     db.session.commit()
     click.echo(f"Imported {len(report.added)} question(s) into the bank of {course.slug}.")
+    for warning in report.warnings:
+        click.echo(f"{file}: line {warning.line}: warning: {warning.message}")
     for problem in report.problems:
         click.echo(f"{file}: {problem}")
     if report.problems:
@@ -61,14 +63,18 @@ def export_gift_command(slug: str, quiz_key: str | None, output: Path | None) ->
         if specs is None:
             click.echo(f"Error: course {slug} has no quiz {quiz_key!r}.", err=True)
             sys.exit(1)
+        categories = None
     else:
-        specs = bank.bank_specs(course)
+        rows = bank.bank_questions(course)
+        specs, categories = [spec for _c, spec in rows], [c for c, _s in rows]
     registry = current_app.extensions["lms"].question_types
-    text, skipped = bank.export_gift(specs, registry, category=f"{course.slug}/{quiz_key or 'bank'}")
+    export = bank.export_gift(specs, registry, f"{course.slug}/{quiz_key or 'bank'}", categories)
     if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {len(specs) - len(skipped)} question(s) to {output}.")
+        output.write_text(export.text, encoding="utf-8")
+        click.echo(f"Wrote {len(specs) - len(export.skipped)} question(s) to {output}.")
     else:
-        click.echo(text)
-    for key in skipped:
+        click.echo(export.text)
+    for key in export.skipped:
         click.echo(f"Not exported: {key} (its question type has no GIFT form)", err=True)
+    for difference in export.differences:
+        click.echo(f"Moodle grades differently: {difference}", err=True)

@@ -282,3 +282,101 @@ def test_choice_values_are_opaque_tokens():
 def test_likert_ignores_non_ascii_digits():
     assert Likert().parse_response(MultiDict({"q": "²"}), "q", {}) is None
     assert Likert().parse_response(MultiDict({"q": "٣"}), "q", {}) is None
+
+
+SC_CREDIT = {
+    **SC,
+    "options": [
+        {**OPTIONS[0], "credit": 0.5},
+        OPTIONS[1],
+        {**OPTIONS[2], "credit": 1},
+        {**OPTIONS[3], "credit": -0.5},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("response", "score", "correct"),
+    [("B", 1.0, True), ("A", 0.5, False), ("C", 1.0, True), ("D", 0.0, False)],
+)
+def test_single_choice_option_credit(response, score, correct):
+    grade = SingleChoice().grade(SC_CREDIT, response)
+    assert (grade.score, grade.correct) == (score, correct)
+    assert {
+        row["key"] for row in SingleChoice().review(SC_CREDIT, response)["options"] if row["correct"]
+    } == {"B", "C"}
+
+
+@pytest.mark.parametrize("credit", [1.5, -2, "half", True])
+def test_single_choice_credit_is_a_fraction(credit):
+    spec = {**SC, "options": [{**OPTIONS[0], "credit": credit}, *OPTIONS[1:]]}
+    assert SingleChoice().validate(spec) == ['option A: "credit" must be a fraction from -1 to 1']
+
+
+MR_WEIGHTS = {
+    **MR,
+    "options": [
+        {"text": "w", "credit": 0.5},
+        {"text": "x", "credit": -1},
+        {"text": "y", "credit": 0.5},
+        {"text": "z"},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("response", "score"),
+    [(["A", "C"], 1.0), (["A"], 0.5), (["A", "B"], 0.0), (["A", "C", "D"], 1.0), (["B", "D"], 0.0)],
+)
+def test_multiple_response_moodle_weights_sum(response, score):
+    assert MultipleResponse().validate(MR_WEIGHTS) == []
+    assert MultipleResponse().grade(MR_WEIGHTS, response).score == score
+
+
+def test_multiple_response_weights_must_agree_with_answers():
+    spec = {**MR_WEIGHTS, "answers": ["A"]}
+    assert MultipleResponse().validate(spec) == [
+        '"answers" must list exactly the options with a positive "credit"'
+    ]
+    both = {**MR_WEIGHTS, "negative_marking": True}
+    assert (
+        'give either option "credit" weights or "negative_marking", not both'
+        in MultipleResponse().validate(both)
+    )
+
+
+def test_typed_answers_have_their_own_feedback_and_moodles_first_match():
+    sa = {
+        "accepted": [
+            {"answer": "cat*", "credit": 0.5, "feedback": "close"},
+            {"answer": "catfish", "feedback": "yes"},
+        ],
+        "feedback_incorrect": "no",
+    }
+    assert ShortAnswer().validate(sa) == []
+    assert ShortAnswer().grade(sa, "Catfish") == Grade(1.0, True, ("yes",))  # best match (Helix default)
+    assert ShortAnswer().grade({**sa, "first_match": True}, "Catfish") == Grade(0.5, False, ("close",))
+    assert ShortAnswer().grade(sa, "dog") == Grade(0.0, False, ("no",))
+    zero = {"accepted": ["frog", {"answer": "*", "credit": 0, "feedback": "Completely wrong"}]}
+    assert ShortAnswer().validate(zero) == []
+    assert ShortAnswer().grade(zero, "toad") == Grade(0.0, False, ("Completely wrong",))
+    num = {
+        "answers": [
+            {"answer": 3.0, "tolerance": 0.5, "credit": 0.5, "feedback": "near"},
+            {"answer": 3.14, "feedback": "pi"},
+        ],
+        "feedback_incorrect": "far",
+    }
+    assert Numeric().validate(num) == []
+    assert Numeric().grade(num, "3.14") == Grade(1.0, True, ("pi",))
+    assert Numeric().grade({**num, "first_match": True}, "3.14") == Grade(0.5, False, ("near",))
+    assert Numeric().grade(num, "9") == Grade(0.0, False, ("far",))
+
+
+def test_gift_formats_are_not_course_file_fields():
+    assert SingleChoice().validate({**SC, "format": "html"}) == ['unknown field "format"']
+
+
+def test_single_choice_key_scores_one():
+    spec = {**SC, "options": [OPTIONS[0], {**OPTIONS[1], "credit": 0.5}, *OPTIONS[2:]]}
+    assert SingleChoice().validate(spec) == ['option B is the answer: its "credit" must be 1 or left out']

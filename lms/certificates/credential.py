@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
@@ -98,7 +99,8 @@ def jwks_url(base_url: str) -> str:
 
 
 def achievement_url(base_url: str, course_slug: str, edition: str) -> str:
-    return f"{_base(base_url)}/courses/{course_slug}#edition-{edition}"
+    """One Achievement per course edition: a new edition is a different achievement to a verifier."""
+    return f"{_base(base_url)}/courses/{quote(course_slug, safe='')}#edition-{quote(edition, safe='.')}"
 
 
 # -- values ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
@@ -33,6 +34,9 @@ CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
+#: 1EdTech's extensions context defines 1EdTechRevocationList and 1EdTechJsonSchemaValidator2019, which the
+#: credential uses for ``credentialStatus`` and ``credentialSchema``.
+EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CREDENTIAL_TYPE = ["VerifiableCredential", "OpenBadgeCredential"]
 #: 1EdTech's published JSON Schema for this credential type, for verifiers that validate against it.
 CREDENTIAL_SCHEMA = {
@@ -95,7 +99,8 @@ def jwks_url(base_url: str) -> str:
 
 
 def achievement_url(base_url: str, course_slug: str, edition: str) -> str:
-    return f"{_base(base_url)}/courses/{course_slug}#edition-{edition}"
+    """One Achievement per course edition: a new edition is a different achievement to a verifier."""
+    return f"{_base(base_url)}/courses/{quote(course_slug, safe='')}#edition-{quote(edition, safe='.')}"
 
 
 # -- values ---------------------------------------------------------------------------------------------
@@ -277,7 +282,7 @@ def build_credential(
 
     kind = f"{credit_type} certificate" if credit_type else "Certificate of participation"
     credential: dict[str, Any] = {
-        "@context": list(CONTEXT),
+        "@context": [*CONTEXT, EXTENSIONS_CONTEXT],
         "id": credential_id,
         "type": list(CREDENTIAL_TYPE),
         "issuer": {
@@ -360,8 +365,10 @@ def verify_credential(token: str, jwks: Mapping[str, Any], *, now: datetime | No
         raise CredentialVerificationError(f"not a compact JWS: {exc}") from None
     if header.get("alg") != ALGORITHM:
         raise CredentialVerificationError(f"algorithm {header.get('alg')!r} is not accepted (RS256 only).")
-    kid = header.get("kid")
-    jwk = next((item for item in jwks.get("keys", []) if kid and item.get("kid") == kid), None)
+    kid = str(header.get("kid") or "")
+    # A kid may also be written as a URI ending in "#<kid>" (the spec's dereferenceable form).
+    candidates = {kid, kid.rsplit("#", 1)[-1]} - {""}
+    jwk = next((item for item in jwks.get("keys", []) if item.get("kid") in candidates), None)
     if jwk is None:
         raise CredentialVerificationError(
             f"key id {kid!r} is not published by the issuer (unknown or retired)."

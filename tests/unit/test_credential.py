@@ -19,6 +19,7 @@ import pytest
 from lms.certificates.credential import (
     ACHIEVEMENT_TYPE,
     CONTEXT,
+    EXTENSIONS_CONTEXT,
     CredentialError,
     CredentialVerificationError,
     build_credential,
@@ -213,7 +214,8 @@ def _unb64(text: str) -> bytes:
 def test_credential_satisfies_the_ob3_schema(changes):
     credential = _build(_snapshot(**changes))
     _validate(credential)
-    assert credential["@context"] == CONTEXT
+    assert credential["@context"][:2] == CONTEXT
+    assert credential["@context"][2] == EXTENSIONS_CONTEXT  # defines 1EdTechRevocationList
     assert credential["issuer"]["id"] == f"{BASE}/issuer"
     assert credential["validFrom"] == "2026-12-01T10:00:00Z"  # normalised to UTC
 
@@ -479,3 +481,16 @@ def test_retired_key_tokens_no_longer_verify(store):
 def test_signing_refuses_a_credential_that_already_has_claims(store):
     with pytest.raises(CredentialError, match="JWT claim"):
         sign_credential({**_build(), "exp": 1}, store.active_key(now=ISSUED))
+
+
+def test_kid_written_as_a_jwks_uri_is_found(store):
+    """The spec describes kid as a dereferenceable URI; ``<jwks url>#<kid>`` resolves to the same key."""
+    key = store.active_key(now=ISSUED)
+    payload = jwt.decode(sign_credential(_build(), key), options={"verify_signature": False})
+    token = jwt.encode(
+        payload,
+        key.private_pem,
+        algorithm="RS256",
+        headers={"kid": f"{BASE}/.well-known/jwks.json#{key.kid}"},
+    )
+    assert verify_credential(token, store.jwks())["id"] == CREDENTIAL_ID

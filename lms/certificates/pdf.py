@@ -166,6 +166,12 @@ def _embedding_bytes(filename: str) -> bytes:
         for tag in _NOT_EMBEDDED:
             if tag in font:
                 del font[tag]
+        # One Unicode cmap subtable is enough for the subsetter (the PDF maps text through ToUnicode);
+        # the CJK face has six, with variation sequences, that would otherwise be decoded every time.
+        cmap = font["cmap"]
+        best = cmap.getcmap(3, 10) or cmap.getcmap(3, 1)
+        if best is not None:
+            cmap.tables = [best]
         out = io.BytesIO()
         font.save(out)
         return out.getvalue()
@@ -186,7 +192,9 @@ def _template_font(family: str, style: str) -> TTFFont:
     with _TEMPLATE_LOCK:
         host = _TemplateHost()
         host.add_font(family, style, str(FONT_DIR / _FAMILIES[family][style]))
-        return host.fonts[f"{family}{style}"]
+        font = host.fonts[f"{family}{style}"]
+        font.hbfont  # noqa: B018 - load the HarfBuzz face now, so that every copy shares it
+        return font
 
 
 def _attach_font(doc: FPDF, family: str, style: str) -> None:
@@ -194,7 +202,8 @@ def _attach_font(doc: FPDF, family: str, style: str) -> None:
 
     fpdf2 subsets a face by editing its fontTools object in place when the document is written, so each
     document gets a fresh, lazily loaded fontTools object over the cached file bytes, and its own width
-    table and subset map; the parsed cmap, glyph ids, metrics and HarfBuzz face are shared (read-only).
+    table and subset map; the parsed cmap, glyph ids, metrics and HarfBuzz face are shared (read-only;
+    HarfBuzz fonts may shape from several threads at once).
     """
     template = _template_font(family, style)
     font = copy.copy(template)

@@ -1,4 +1,4 @@
-"""Builders for certificate tests: a small course with a final and an evaluation, completed with fixed dates."""
+"""Builders for certificate tests: a small course with a final and an evaluation, completed at fixed times."""
 
 from __future__ import annotations
 
@@ -40,12 +40,13 @@ prompt = "The course was useful."
 """
 
 
-def cert_manifest(slug: str, *, accredited: bool, release: str, expiry: str, hours: float, validity: int,
-                  extra: str = "") -> str:
+def cert_manifest(
+    slug: str, *, accredited: bool, release: str, expiry: str, hours: float, validity: int, extra: str = ""
+) -> str:
     credit = (
         'accredited = true\ntype = "AMA PRA Category 1 Credit™"\n'
-        'statement = "{provider} designates this enduring material for a maximum of {credits} AMA PRA Category 1 '
-        'Credits™."\naccreditation = "{provider} is accredited by the ACCME."\n'
+        'statement = "{provider} designates this enduring material for a maximum of {credits} '
+        'AMA PRA Category 1 Credits™."\naccreditation = "{provider} is accredited by the ACCME."\n'
         if accredited
         else "accredited = false\n"
     )
@@ -112,8 +113,15 @@ def write_cert_course(
     (folder / "lessons" / "l2.md").write_text(lesson("Lesson two", l2_body, key="l2"))
     (folder / "quizzes" / "final.toml").write_text(FINAL)
     (folder / "quizzes" / "evaluation.toml").write_text(EVALUATION)
-    text = cert_manifest(slug, accredited=accredited, release=release, expiry=expiry, hours=hours,
-                         validity=validity, extra=extra)
+    text = cert_manifest(
+        slug,
+        accredited=accredited,
+        release=release,
+        expiry=expiry,
+        hours=hours,
+        validity=validity,
+        extra=extra,
+    )
     (folder / "course.toml").write_text(text.replace('edition = "2026.1"', f'edition = "{edition}"'))
     return folder
 
@@ -139,8 +147,9 @@ def read_lessons(app: Flask, user_id: int, slug: str, now: datetime, keys=("l1",
         course, version = _current(slug)
         for i, key in enumerate(keys):
             item = db.session.scalar(select(Item).where(Item.version_id == version.id, Item.key == key))
-            record_completion(user_id, course.id, key, version.number, now + timedelta(minutes=10 * i),
-                              item.content_hash)
+            record_completion(
+                user_id, course.id, key, version.number, now + timedelta(minutes=10 * i), item.content_hash
+            )
         db.session.commit()
 
 
@@ -165,8 +174,15 @@ def complete(app: Flask, user_id: int, slug: str, start: datetime) -> None:
 
     with app.app_context():
         course, _ = _current(slug)
-        if db.session.scalar(select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course.id)) is None:
-            db.session.add(Enrolment(user_id=user_id, course_id=course.id, enrolled_at=start, last_activity_at=start))
+        if (
+            db.session.scalar(
+                select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course.id)
+            )
+            is None
+        ):
+            db.session.add(
+                Enrolment(user_id=user_id, course_id=course.id, enrolled_at=start, last_activity_at=start)
+            )
             db.session.commit()
     read_lessons(app, user_id, slug, start)
     take_quiz(app, user_id, slug, "final", True, start + timedelta(minutes=30))

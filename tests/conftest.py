@@ -185,7 +185,7 @@ def count_queries(app: Flask):
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``postgres_only`` tests (row locks, partial indexes under parallel writers) run in the PostgreSQL pass."""
+    """``postgres_only`` tests (row locks, partial indexes, parallel writers) run in the PostgreSQL pass."""
     if PG_URL:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL pass of make test)")

@@ -45,7 +45,8 @@ class ReissueRequestForm(FlaskForm):
 class BulkIssueForm(FlaskForm):
     course = HiddenField()
     scope = SelectField(
-        "Issue", choices=select_choices([("selected", "Selected claims"), ("all", "All pending for this course")])
+        "Issue",
+        choices=select_choices([("selected", "Selected claims"), ("all", "All pending for this course")]),
     )
     confirm = BooleanField(
         "I have checked the evidence of every claim I am issuing.",

@@ -66,7 +66,11 @@ def test_pdf_text_qr_and_determinism(client, issued):
 
 def test_certificate_page_links(client, issued):
     html = client.get(f"/certificates/{issued}").get_data(as_text=True)
-    for link in (f"/certificates/{issued}.pdf", f"/certificates/{issued}/credential.jwt", f"/verify/{issued}"):
+    for link in (
+        f"/certificates/{issued}.pdf",
+        f"/certificates/{issued}/credential.jwt",
+        f"/verify/{issued}",
+    ):
         assert link in html
 
 
@@ -92,7 +96,9 @@ def test_credential_json_is_ob3_and_jwt_verifies_with_jwks(app, client, issued):
 def test_revocation_list_and_key_rotation(app, client, runner, auth, issued):
     token = client.get(f"/certificates/{issued}/credential.jwt").get_data(as_text=True)
     old_kid = jwt.get_unverified_header(token)["kid"]
-    assert runner.invoke(args=["certificates", "revoke", issued, "--reason", "Issued in error"]).exit_code == 0
+    assert (
+        runner.invoke(args=["certificates", "revoke", issued, "--reason", "Issued in error"]).exit_code == 0
+    )
     with app.app_context():
         credential_id = db.session.scalar(select(Certificate.credential_id))
     listed = client.get("/issuer/revocations").get_data(as_text=True)

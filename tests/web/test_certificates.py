@@ -45,7 +45,9 @@ def _user(user_id: int) -> User:
 
 def _claim(app, user_id, slug="certified", hours=2.0, now=START + timedelta(hours=2), name=""):
     with app.app_context():
-        claim = svc.submit_claim(_user(user_id), _course(slug), svc.ClaimInput(hours, True, name), settings(), now)
+        claim = svc.submit_claim(
+            _user(user_id), _course(slug), svc.ClaimInput(hours, True, name), settings(), now
+        )
         db.session.commit()
         return claim.id
 
@@ -113,7 +115,9 @@ def test_new_edition_needs_its_own_final_and_rereads_changed_lessons(app, tmp_pa
     take_quiz(app, learner.id, course, "final", True, START + timedelta(days=30, hours=1))
     take_quiz(app, learner.id, course, "evaluation", 5, START + timedelta(days=30, hours=2))
     with app.app_context():
-        editions = [c.edition for c in db.session.scalars(select(CourseCompletion).order_by(CourseCompletion.id))]
+        editions = [
+            c.edition for c in db.session.scalars(select(CourseCompletion).order_by(CourseCompletion.id))
+        ]
         assert editions == ["2026.1", "2026.2"]
 
 
@@ -136,7 +140,11 @@ def test_attempt_limits_count_per_edition(app, tmp_path, learner):
         quiz = db.session.scalar(select(Quiz).where(Quiz.key == "final"))
         with pytest.raises(quiz_services.QuizError):
             quiz_services.start_attempt(
-                learner.id, _course("limited"), quiz, app.extensions["lms"].question_types, now=START + timedelta(days=1)
+                learner.id,
+                _course("limited"),
+                quiz,
+                app.extensions["lms"].question_types,
+                now=START + timedelta(days=1),
             )
     sync_cert_course(app, tmp_path, slug="limited", edition="2026.2")
     # The new edition's final has its own attempts.
@@ -266,8 +274,8 @@ def test_accredited_course_prints_credit_statements(app, tmp_path, learner):
         s = svc.get_certificate(serial).snapshot
         assert s["credit_type"] == "AMA PRA Category 1 Credit™"
         assert s["designation_statement"] == (
-            "Helix Medical Education designates this enduring material for a maximum of 1.5 AMA PRA Category 1 "
-            "Credits™."
+            "Helix Medical Education designates this enduring material for a maximum of 1.5 "
+            "AMA PRA Category 1 Credits™."
         )
         assert s["accreditation_statement"] == "Helix Medical Education is accredited by the ACCME."
 
@@ -296,7 +304,9 @@ def test_decline_revoke_reissue_history_and_mail(app, course, learner):
     claim_id = _claim(app, learner.id)
     with app.app_context():
         admin = _user(learner.id)  # any account can act in a service test; routes check the role
-        svc.decline_claim(db.session.get(CertificateClaim, claim_id), admin, "Hours exceed the activity", START)
+        svc.decline_claim(
+            db.session.get(CertificateClaim, claim_id), admin, "Hours exceed the activity", START
+        )
         db.session.commit()
         assert svc.claim_state(db.session.get(CertificateClaim, claim_id)) == "declined"
     claim_id = _claim(app, learner.id, hours=0.75)
@@ -313,7 +323,13 @@ def test_decline_revoke_reissue_history_and_mail(app, course, learner):
         db.session.commit()
         assert svc.verify(new.serial, START.date()).state == "revoked"
         actions = set(db.session.scalars(select(AuditEvent.action)))
-        assert {"claim.create", "claim.decline", "certificate.issue", "certificate.reissue", "certificate.revoke"} <= actions
+        assert {
+            "claim.create",
+            "claim.decline",
+            "certificate.issue",
+            "certificate.reissue",
+            "certificate.revoke",
+        } <= actions
     from lms.mail import read_outbox
 
     with app.app_context():
@@ -349,10 +365,18 @@ def test_whole_flow_never_updates_or_deletes_records(app, client, auth, course, 
         client.post(f"/admin/certificates/claims/{claim_id}/issue")
         with app.app_context():
             serial = serials.display(db.session.scalar(select(Certificate.serial)))
-        client.post(f"/admin/certificates/{serial}/reissue", data={"reason": "typo", "printed_name": "Test A"})
+        client.post(
+            f"/admin/certificates/{serial}/reissue", data={"reason": "typo", "printed_name": "Test A"}
+        )
         client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "error"})
-    tables = ("audit_event", "certificate", "certificate_claim", "claim_decline", "certificate_revocation",
-              "course_completion")
+    tables = (
+        "audit_event",
+        "certificate",
+        "certificate_claim",
+        "claim_decline",
+        "certificate_revocation",
+        "course_completion",
+    )
     for statement in counter.statements:
         head = statement.lstrip().upper()
         if head.startswith(("UPDATE", "DELETE")):
@@ -386,11 +410,17 @@ def test_admin_queue_issue_many_with_confirmation(app, client, auth, course):
     client.post(f"/admin/certificates/issue?course={course}", data={"scope": "all"})
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
-    client.post(f"/admin/certificates/issue?course={course}", data={"scope": "selected", "claim_id": [ids[0]], "confirm": "y"})
+    client.post(
+        f"/admin/certificates/issue?course={course}",
+        data={"scope": "selected", "claim_id": [ids[0]], "confirm": "y"},
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
-    response = client.post(f"/admin/certificates/issue?course={course}", data={"scope": "all", "confirm": "y"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/admin/certificates/issue?course={course}",
+        data={"scope": "all", "confirm": "y"},
+        follow_redirects=True,
+    )
     assert "2 certificate(s) issued." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Certificate)) == 3
@@ -400,9 +430,9 @@ def test_auto_issue_setting_is_audited_and_issues_on_claim(app, client, auth, co
     auth.login("admin")
     client.post(f"/admin/certificates/auto-issue?course={course}", data={"auto_issue": "y"})
     with app.app_context():
-        assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "course.auto_issue")) == (
-            f"{course}: on"
-        )
+        assert db.session.scalar(
+            select(AuditEvent.detail).where(AuditEvent.action == "course.auto_issue")
+        ) == (f"{course}: on")
     from tests import factories
 
     u = factories.create_user(app, email="auto@example.org")
@@ -416,8 +446,13 @@ def test_certificate_pages_are_owner_or_admin_only(app, client, auth, course, le
     complete(app, learner.id, course, START)
     serial = serials.display(_issue(app, _claim(app, learner.id)))
     auth.login("learner")  # another learner
-    for url in (f"/certificates/{serial}", f"/certificates/{serial}.pdf", f"/certificates/{serial}/credential.json",
-                f"/certificates/{serial}/credential.jwt", f"/certificates/{serial}.png"):
+    for url in (
+        f"/certificates/{serial}",
+        f"/certificates/{serial}.pdf",
+        f"/certificates/{serial}/credential.json",
+        f"/certificates/{serial}/credential.jwt",
+        f"/certificates/{serial}.png",
+    ):
         assert client.get(url).status_code == 404, url
 
 
@@ -465,7 +500,9 @@ def test_verify_superseded_links_to_current(app, client, course, learner):
     complete(app, learner.id, course, START)
     serial = _issue(app, _claim(app, learner.id))
     with app.app_context():
-        new = svc.reissue(svc.get_certificate(serial), _user(learner.id), "typo", "Maria Nunez", settings(), START)
+        new = svc.reissue(
+            svc.get_certificate(serial), _user(learner.id), "typo", "Maria Nunez", settings(), START
+        )
         db.session.commit()
         new_serial = serials.display(new.serial)
     html = client.get(f"/verify/{serials.display(serial)}").get_data(as_text=True)
@@ -509,7 +546,9 @@ def test_cli_list_issue_revoke_export_import(app, runner, course, learner, tmp_p
     result = runner.invoke(args=["certificates", "import", str(bad)])
     assert result.exit_code != 0 and "line 3: no account" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Certificate).where(Certificate.imported)) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(Certificate).where(Certificate.imported)) == 0
+        )
     good = tmp_path / "good.csv"
     good.write_text(
         "email,course,edition,completion_date,hours,issued_on,expires_on,serial\n"
@@ -549,11 +588,16 @@ def test_dashboard_warns_before_expiry(app, course, learner):
     _issue(app, _claim(app, learner.id))
     with app.app_context():
         course_id = _course().id
-        assert svc.status_for(learner.id, [course_id], date(2028, 9, 1))[course_id].label == "Certificate valid"
+        assert (
+            svc.status_for(learner.id, [course_id], date(2028, 9, 1))[course_id].label == "Certificate valid"
+        )
         assert svc.status_for(learner.id, [course_id], date(2028, 10, 1))[course_id].label == (
             "Certificate expiring soon"
         )
-        assert svc.status_for(learner.id, [course_id], date(2028, 11, 20))[course_id].label == "Certificate expired"
+        assert (
+            svc.status_for(learner.id, [course_id], date(2028, 11, 20))[course_id].label
+            == "Certificate expired"
+        )
 
 
 def test_transcript_totals(app, client, auth, tmp_path, course):
@@ -562,8 +606,11 @@ def test_transcript_totals(app, client, auth, tmp_path, course):
     complete(app, info.id, course, START)
     complete(app, info.id, "second", START + timedelta(days=400))
     _issue(app, _claim(app, info.id, hours=1.5))
-    _issue(app, _claim(app, info.id, slug="second", hours=2.0, now=START + timedelta(days=401)),
-           now=START + timedelta(days=402))
+    _issue(
+        app,
+        _claim(app, info.id, slug="second", hours=2.0, now=START + timedelta(days=401)),
+        now=START + timedelta(days=402),
+    )
     html = client.get("/transcript").get_data(as_text=True)
     assert "Participation hours" in html and "AMA PRA Category 1 Credit™" in html
     assert "Completed in 2026" in html and "Completed in 2027" in html

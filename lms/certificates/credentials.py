@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -24,16 +23,14 @@ def base_url() -> str:
 
 
 def key_store() -> Any:
-    from lms.keys import KeyStore
-
-    store = current_app.extensions.get("lms_keystore")
-    if store is None:
-        store = KeyStore.from_config(current_app.config, Path(current_app.instance_path))
-        current_app.extensions["lms_keystore"] = store
-    return store
+    """The app's key store, built once by the factory (production checks its key file there)."""
+    return current_app.extensions["lms_keystore"]
 
 
 def _salt(cert: Certificate) -> str:
+    """The salt stored at issue; certificates imported without one get a stable keyed derivation."""
+    if cert.snapshot.get("subject_salt"):
+        return str(cert.snapshot["subject_salt"])
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, f"credential-salt:{cert.serial}".encode(), hashlib.sha256).hexdigest()[:16]
 

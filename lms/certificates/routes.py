@@ -7,6 +7,7 @@ import json
 import secrets
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -121,9 +122,10 @@ def detail(serial: str) -> Any:
                 "certificates/detail.html",
                 view=view,
                 history=history,
-                request_form=ReissueRequestForm(),
-                reissue_form=ReissueForm(),
-                revoke_form=ReasonForm(),
+                # Prefixed: three forms on one page must not share field ids.
+                request_form=ReissueRequestForm(prefix="correction"),
+                reissue_form=ReissueForm(prefix="reissue"),
+                revoke_form=ReasonForm(prefix="revoke"),
             )
         )
     )
@@ -187,7 +189,7 @@ def credential_jwt(serial: str) -> Response:
 @login_required
 def request_correction(serial: str) -> Any:
     cert = _own_or_404(serial)
-    form = ReissueRequestForm()
+    form = ReissueRequestForm(prefix="correction")
     if form.validate_on_submit():
         try:
             svc.request_reissue(cert, current_user, form.printed_name.data, form.note.data or "", utcnow())
@@ -474,7 +476,7 @@ def auto_issue() -> Response:
 @role_required("admin")
 def revoke(serial: str) -> Response:
     cert = _own_or_404(serial)
-    form = ReasonForm()
+    form = ReasonForm(prefix="revoke")
     if form.validate_on_submit():
         try:
             svc.revoke(cert, current_user, form.reason.data, utcnow())
@@ -493,7 +495,7 @@ def revoke(serial: str) -> Response:
 @role_required("admin")
 def reissue(serial: str) -> Response:
     cert = _own_or_404(serial)
-    form = ReissueForm()
+    form = ReissueForm(prefix="reissue")
     if form.validate_on_submit():
         try:
             new = svc.reissue(
@@ -593,8 +595,11 @@ def audit_log() -> Any:
 def init_app(app: Flask) -> None:
     """Subscribe to completions and guard the append-only records (called by the app factory)."""
     from lms.certificates.models import APPEND_ONLY, guard_append_only
+    from lms.keys import KeyStore
     from lms.signals import item_completed
 
+    # Built at start-up (no database involved): production refuses to start on an unusable key file.
+    app.extensions["lms_keystore"] = KeyStore.from_config(app.config, Path(app.instance_path))
     guard_append_only(*APPEND_ONLY, AuditEvent)
 
     def statuses(course_ids: list[int]) -> dict[int, svc.CourseCertificateStatus]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -503,6 +504,8 @@ def build_snapshot(
         "verify_url": f"{settings.base_url.rstrip('/')}/verify/{serials.display(serial)}",
         "paper": settings.paper,
         "site_name": settings.site_name,
+        # Salt for the credential's hashed email: random and kept with the certificate (a stable hash).
+        "subject_salt": secrets.token_hex(8),
         "criteria": "Complete every required lesson and quiz of this edition, pass its final assessment, "
         "submit its evaluation and attest participation.",
         "description": version.summary,

@@ -147,3 +147,35 @@ def test_admin_zip_of_pdfs(app, client, auth, issued, tmp_path):
         assert archive.namelist() == [f"{issued}.pdf"]
         assert archive.read(f"{issued}.pdf").startswith(b"%PDF")
     assert client.get("/admin/certificates/exports/..%2Fsecret_key").status_code == 404
+
+
+def test_absolute_urls_never_come_from_the_host_header(client, issued):
+    issuer = client.get("/issuer", headers={"Host": "evil.example"}).get_json()
+    assert issuer["id"] == "https://lms.example.org/issuer"
+    payload = client.get(
+        f"/certificates/{issued}/credential.json", headers={"Host": "evil.example"}
+    ).get_json()
+    assert "evil.example" not in json.dumps(payload)
+
+
+def test_transcript_pdf_and_name_correction_request(app, client, issued):
+    from pypdf import PdfReader
+
+    response = client.get("/transcript.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert issued in text and "Certified course" in text
+    client.post(
+        f"/certificates/{issued}/name-correction",
+        data={"correction-printed_name": "Test Learner-Smith", "correction-note": ""},
+    )
+    with app.app_context():
+        from lms.certificates.models import ReissueRequest
+
+        assert db.session.scalar(select(ReissueRequest.requested_name)) == "Test Learner-Smith"
+
+
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://lms.example.org", "RATELIMIT_ENABLED": True}])
+def test_verify_is_rate_limited(client, issued):
+    codes = [client.get(f"/verify/{issued}").status_code for _ in range(61)]
+    assert codes[:60] == [200] * 60 and codes[60] == 429

@@ -366,9 +366,16 @@ def test_whole_flow_never_updates_or_deletes_records(app, client, auth, course, 
         with app.app_context():
             serial = serials.display(db.session.scalar(select(Certificate.serial)))
         client.post(
-            f"/admin/certificates/{serial}/reissue", data={"reason": "typo", "printed_name": "Test A"}
+            f"/admin/certificates/{serial}/reissue",
+            data={"reissue-reason": "typo", "reissue-printed_name": "Test A"},
         )
-        client.post(f"/admin/certificates/{serial}/revoke", data={"reason": "error"})
+        client.post(f"/admin/certificates/{serial}/revoke", data={"revoke-reason": "error"})
+    with app.app_context():
+        from lms.certificates.models import CertificateRevocation
+
+        assert db.session.scalar(select(func.count()).select_from(Certificate)) == 2  # issued, then reissued
+        assert db.session.scalar(select(func.count()).select_from(CertificateRevocation)) == 1
+    assert any(s.lstrip().upper().startswith("INSERT INTO CERTIFICATE ") for s in counter.statements)
     tables = (
         "audit_event",
         "certificate",

@@ -88,6 +88,8 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/pdf_bench.py
+	$(BIN)/python bench/certificates_bench.py --claims 1000
 
 loadtest: install
 	$(BIN)/python bench/run.py --requests 5000

@@ -22,3 +22,12 @@ def test_bench_prints_ratios(capsys):
     ):
         assert label in out
     assert "× bare Flask" in out
+
+
+def test_bulk_issue_bench_smoke(capsys):
+    path = Path(__file__).resolve().parents[1] / "bench" / "certificates_bench.py"
+    spec = importlib.util.spec_from_file_location("certificates_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--claims", "3"]) == 0
+    assert "bulk issue: 3 of 3 claims" in capsys.readouterr().out

@@ -10,11 +10,13 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import zxingcpp
+from fpdf.fonts import SubsetMap
 from PIL import Image, PngImagePlugin
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, ContentStream
@@ -300,6 +302,22 @@ def test_fonts_are_parsed_once_per_process():
     after = certpdf._template_font.cache_info()
     assert after.misses == before.misses
     assert after.hits > before.hits
+
+
+def test_documents_rendered_in_parallel_threads_match_sequential_ones():
+    """The parsed fonts are shared between documents: rendering from a request thread and the job worker
+    at the same time must not mix their subsets."""
+    snaps = [snapshot(), snapshot(holder_name="王小明"), snapshot(holder_name="Αλέξανδρος"), snapshot()]
+    expected = [render_certificate_pdf(snap) for snap in snaps]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(render_certificate_pdf, snaps)) == expected
+
+
+def test_rendering_does_not_keep_documents_alive():
+    """fpdf2 memoises glyph look-ups per document on the class; the renderer empties that memo."""
+    render_certificate_pdf(snapshot(holder_name="김민준"))
+    assert SubsetMap.pick.cache_info().currsize == 0
+    assert SubsetMap.get_glyph.cache_info().currsize == 0
 
 
 @pytest.mark.parametrize(

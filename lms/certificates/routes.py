@@ -80,6 +80,8 @@ def _no_store(response: Response) -> Response:
 @login_required
 def claim(slug: str) -> Any:
     course = published_or_404(slug)
+    if svc.record_edition_completion(current_user.id, course.id, utcnow(), backfill=True) is not None:
+        db.session.commit()  # idempotent: finished before completions were recorded, or just now
     page = svc.claim_page(current_user, course, today())
     form = ClaimForm()
     if request.method == "GET" and form.hours.data is None:

@@ -132,8 +132,14 @@ def edition_progress(user_id: int, course: Course) -> EditionProgress:
     return EditionProgress(version, rules.is_complete(facts), rules.missing_items(facts), final_score)
 
 
-def record_edition_completion(user_id: int, course_id: int, now: datetime) -> CourseCompletion | None:
-    """Record the learner's completion of the course's current version, once (race-safe). Flushes only."""
+def record_edition_completion(
+    user_id: int, course_id: int, now: datetime, *, backfill: bool = False
+) -> CourseCompletion | None:
+    """Record the learner's completion of the course's current version, once (race-safe). Flushes only.
+
+    ``backfill`` is for a learner who finished before completions were recorded: the completion is dated
+    at their last recorded action, not at the moment it is noticed.
+    """
     course = db.session.get(Course, course_id)
     if course is None or course.current_version_no <= 0:
         return None
@@ -143,14 +149,15 @@ def record_edition_completion(user_id: int, course_id: int, now: datetime) -> Co
     existing = completion_for(user_id, course_id, progress.version.number)
     if existing is not None:
         return existing  # the completion date is frozen: a retake never changes it
+    stamps = activity_timestamps(user_id, course_id)
     row = CourseCompletion(
         user_id=user_id,
         course_id=course_id,
         version_no=progress.version.number,
         edition=progress.version.edition,
-        completed_at=now,
+        completed_at=max(stamps, default=now) if backfill else now,
         final_score=progress.final_score,
-        minutes_spent=rules.time_spent_minutes(activity_timestamps(user_id, course_id)),
+        minutes_spent=rules.time_spent_minutes(stamps),
     )
     try:
         with db.session.begin_nested():
@@ -403,7 +410,9 @@ def submit_claim(
     if printed and (problems := printable_name_problems(printed)):
         raise CertificateError(" ".join(problems))
     # Serialise claims for one completion: a double-click cannot make two pending claims.
-    db.session.execute(select(Course.id).where(Course.id == course.id).with_for_update())
+    db.session.execute(
+        select(CourseCompletion.id).where(CourseCompletion.id == page.completion.id).with_for_update()
+    )
     claim = CertificateClaim(
         completion_id=page.completion.id,
         user_id=user.id,

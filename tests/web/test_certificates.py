@@ -679,3 +679,15 @@ def test_index_allows_one_original_per_learner_and_version(app, course, learner)
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
+
+
+def test_learner_who_finished_before_completions_existed_can_claim(app, client, auth, course):
+    info = auth.login()
+    complete(app, info.id, course, START)
+    with app.app_context():  # as if the work predates completion records
+        db.session.execute(CourseCompletion.__table__.delete())
+        db.session.commit()
+    html = client.get(f"/courses/{course}/certificate").get_data(as_text=True)
+    assert 'name="hours"' in html
+    with app.app_context():
+        assert db.session.scalar(select(CourseCompletion.completed_at)) == START + timedelta(minutes=45)

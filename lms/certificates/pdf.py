@@ -154,29 +154,8 @@ def printable_characters(primary: str = NAME_FAMILY) -> frozenset[int]:
 
 
 # Tables that fpdf2 drops from the embedded subset anyway. Shaping reads the font file through HarfBuzz, so
-# removing them once per process spares the subsetter from decompiling them for every document.
+# removing them from each document's (lazily loaded) copy spares the subsetter from decompiling them.
 _NOT_EMBEDDED = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "FFTM", "hdmx", "meta", "DSIG")
-
-
-@functools.cache
-def _embedding_bytes(filename: str) -> bytes:
-    """The face without its layout tables, as the base that each document's subset is cut from."""
-    font = TTFont(io.BytesIO(_font_bytes(filename)), lazy=True, recalcTimestamp=False)
-    try:
-        for tag in _NOT_EMBEDDED:
-            if tag in font:
-                del font[tag]
-        # One Unicode cmap subtable is enough for the subsetter (the PDF maps text through ToUnicode);
-        # the CJK face has six, with variation sequences, that would otherwise be decoded every time.
-        cmap = font["cmap"]
-        best = cmap.getcmap(3, 10) or cmap.getcmap(3, 1)
-        if best is not None:
-            cmap.tables = [best]
-        out = io.BytesIO()
-        font.save(out)
-        return out.getvalue()
-    finally:
-        font.close()
 
 
 class _TemplateHost(FPDF):
@@ -208,9 +187,10 @@ def _attach_font(doc: FPDF, family: str, style: str) -> None:
     template = _template_font(family, style)
     font = copy.copy(template)
     font.i = len(doc.fonts) + 1
-    font.ttfont = TTFont(
-        io.BytesIO(_embedding_bytes(_FAMILIES[family][style])), recalcTimestamp=False, lazy=True
-    )
+    font.ttfont = TTFont(io.BytesIO(_font_bytes(_FAMILIES[family][style])), recalcTimestamp=False, lazy=True)
+    for tag in _NOT_EMBEDDED:
+        if tag in font.ttfont:
+            del font.ttfont[tag]
     font.cw = defaultdict(template.cw.default_factory, template.cw)
     font.missing_glyphs = []
     font.biggest_size_pt = 0

@@ -226,6 +226,13 @@ def test_long_name_shrinks_and_stays_whole():
     assert_printed(name, text)
 
 
+def test_long_cjk_title_without_spaces_breaks_between_characters():
+    title = "遺伝子治療における患者選択と毒性管理および長期追跡調査の実践的な指針と症例検討" * 3
+    data = render_certificate_pdf(snapshot(course_title=title))
+    assert_printed(title, page_text(data))
+    assert 0 not in used_codes(data)
+
+
 def test_unprintable_characters_in_other_fields_never_print_as_boxes():
     data = render_certificate_pdf(
         snapshot(course_title="Gene therapy \U0001f9ec basics\u202e", signatory_title="Lead\x07 educator")

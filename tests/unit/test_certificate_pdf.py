@@ -4,9 +4,14 @@ the PDF back (pypdf for text, PDFium for the picture, zxing-cpp for the QR code)
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 import unicodedata
 from collections import Counter
@@ -295,6 +300,26 @@ def test_same_snapshot_gives_identical_bytes_dated_from_issue():
     later = render_certificate_pdf(dict(snap, issued_on="2026-12-02"))
     assert later != first
     assert reader(later).metadata.creation_date == datetime(2026, 12, 2, tzinfo=UTC)
+
+
+def test_a_new_process_renders_the_same_bytes():
+    """A re-render after a restart (other hash seed, fonts parsed afresh) is identical to the first."""
+    snap = snapshot(holder_name="محمد 王小明 דוד", accredited=True)
+    script = (
+        "import hashlib, json, sys\n"
+        "from lms.certificates.pdf import render_certificate_pdf\n"
+        "print(hashlib.sha256(render_certificate_pdf(json.loads(sys.argv[1]))).hexdigest())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(snap)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        cwd=ROOT,
+    )
+    assert result.stdout.strip() == hashlib.sha256(render_certificate_pdf(snap)).hexdigest()
 
 
 def test_cjk_certificate_is_deterministic_too():

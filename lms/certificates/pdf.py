@@ -154,29 +154,8 @@ def printable_characters(primary: str = NAME_FAMILY) -> frozenset[int]:
 
 
 # Tables that fpdf2 drops from the embedded subset anyway. Shaping reads the font file through HarfBuzz, so
-# removing them once per process spares the subsetter from decompiling them for every document.
+# removing them from each document's (lazily loaded) copy spares the subsetter from decompiling them.
 _NOT_EMBEDDED = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "FFTM", "hdmx", "meta", "DSIG")
-
-
-@functools.cache
-def _embedding_bytes(filename: str) -> bytes:
-    """The face without its layout tables, as the base that each document's subset is cut from."""
-    font = TTFont(io.BytesIO(_font_bytes(filename)), lazy=True, recalcTimestamp=False)
-    try:
-        for tag in _NOT_EMBEDDED:
-            if tag in font:
-                del font[tag]
-        # One Unicode cmap subtable is enough for the subsetter (the PDF maps text through ToUnicode);
-        # the CJK face has six, with variation sequences, that would otherwise be decoded every time.
-        cmap = font["cmap"]
-        best = cmap.getcmap(3, 10) or cmap.getcmap(3, 1)
-        if best is not None:
-            cmap.tables = [best]
-        out = io.BytesIO()
-        font.save(out)
-        return out.getvalue()
-    finally:
-        font.close()
 
 
 class _TemplateHost(FPDF):
@@ -208,9 +187,10 @@ def _attach_font(doc: FPDF, family: str, style: str) -> None:
     template = _template_font(family, style)
     font = copy.copy(template)
     font.i = len(doc.fonts) + 1
-    font.ttfont = TTFont(
-        io.BytesIO(_embedding_bytes(_FAMILIES[family][style])), recalcTimestamp=False, lazy=True
-    )
+    font.ttfont = TTFont(io.BytesIO(_font_bytes(_FAMILIES[family][style])), recalcTimestamp=False, lazy=True)
+    for tag in _NOT_EMBEDDED:
+        if tag in font.ttfont:
+            del font.ttfont[tag]
     font.cw = defaultdict(template.cw.default_factory, template.cw)
     font.missing_glyphs = []
     font.biggest_size_pt = 0
@@ -488,25 +468,28 @@ class _Document(FPDF):
     def wrap(self, text: str, width: float) -> list[str]:
         """Greedy line breaking at spaces, in logical order (each line is then laid out, bidi included, by
         fpdf2); a word wider than the line, as in CJK text without spaces, is broken between characters.
-        Measuring words rather than letters keeps this far cheaper than multi_cell's shaping of every
-        prefix."""
+        Each word is measured once, which keeps this far cheaper than multi_cell (it shapes every prefix).
+        """
+        if not text or self.get_string_width(text) <= width:
+            return [text] if text else []
+        space = self.get_string_width(" ")
         lines: list[str] = []
-        current = ""
+        current, current_w = "", 0.0
         for word in text.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if self.get_string_width(candidate) <= width:
-                current = candidate
+            word_w = self.get_string_width(word)
+            if current and current_w + space + word_w <= width:
+                current, current_w = f"{current} {word}", current_w + space + word_w
                 continue
             if current:
                 lines.append(current)
-            current = ""
-            while word and self.get_string_width(word) > width:
+            while word_w > width and len(word) > 1:
                 cut = len(word) - 1
                 while cut > 1 and self.get_string_width(word[:cut]) > width:
                     cut -= 1
                 lines.append(word[:cut])
                 word = word[cut:]
-            current = word
+                word_w = self.get_string_width(word)
+            current, current_w = word, word_w
         if current:
             lines.append(current)
         return lines
@@ -522,8 +505,15 @@ class _Document(FPDF):
         align: str = "C",
         max_lines: int = 0,
     ) -> float:
-        """Wrapped text, one cell per line; returns the y below it."""
+        """Wrapped text, one cell per line; returns the y below it. Text that needs more than `max_lines`
+        is set smaller (down to 60%) before the last line is allowed to run long."""
         lines = self.wrap(text, width)
+        size, smallest = self.font_size_pt, self.font_size_pt * 0.6
+        while max_lines and len(lines) > max_lines and size - 1 >= smallest:
+            size -= 1
+            height *= size / (size + 1)
+            self.set_font_size(size)
+            lines = self.wrap(text, width)
         if max_lines and len(lines) > max_lines:
             lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :])]
         for line in lines:
@@ -548,10 +538,17 @@ class _Document(FPDF):
             _release_font_caches()
 
 
+@functools.lru_cache(maxsize=512)
+def _qr_modules(url: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR code's dark modules (error correction M), without quiet zone; a zip of certificates for a
+    course encodes different URLs, a re-render the same one."""
+    qr = segno.make(url, error="m", micro=False)
+    return tuple(tuple(bool(cell) for cell in row) for row in qr.matrix_iter(scale=1, border=0))
+
+
 def _draw_qr(doc: FPDF, url: str, x: float, y: float, size: float) -> None:
     """The QR code as vector squares (crisp at any zoom, no image), with the quiet zone kept white."""
-    qr = segno.make(url, error="m", micro=False)
-    rows = [list(row) for row in qr.matrix_iter(scale=1, border=0)]
+    rows = _qr_modules(url)
     count = len(rows)
     module = size / count
     doc.set_fill_color(255, 255, 255)

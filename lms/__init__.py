@@ -99,6 +99,7 @@ def load_plugins(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import lms.admin.settings_routes  # noqa: F401  (adds /admin/settings to the admin blueprint)
     from lms.admin.routes import bp as admin_bp
     from lms.auth.routes import bp as auth_bp
     from lms.catalog.routes import bp as catalog_bp

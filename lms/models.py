@@ -1,6 +1,7 @@
 """Imports every model module so the metadata (and Alembic autogenerate) sees all tables."""
 
 from lms import jobs as job_models
+from lms import sitesettings as settings_models
 from lms.auth import models as auth_models
 from lms.catalog import models as catalog_models
 from lms.certificates import models as certificate_models
@@ -14,4 +15,5 @@ __all__ = [
     "job_models",
     "learning_models",
     "quiz_models",
+    "settings_models",
 ]

@@ -53,14 +53,19 @@ admin_bp = Blueprint("certificates_admin", __name__)
 
 
 def issuer_settings() -> svc.IssuerSettings:
-    cfg = current_app.config
+    """Configuration overridden by the administrators' settings page (copied onto each certificate)."""
+    from lms import sitesettings
+
+    values = sitesettings.effective(current_app.config)
     return svc.IssuerSettings(
         base_url=base_url(),
-        site_name=cfg["SITE_NAME"],
-        provider_name=cfg["PROVIDER_NAME"],
-        signatory_name=cfg.get("CERT_SIGNATORY_NAME", ""),
-        signatory_title=cfg.get("CERT_SIGNATORY_TITLE", ""),
-        paper=cfg.get("CERT_PAPER", "A4"),
+        site_name=current_app.config["SITE_NAME"],
+        provider_name=values["provider_name"],
+        signatory_name=values["signatory_name"],
+        signatory_title=values["signatory_title"],
+        paper=values["paper"] or "A4",
+        signature_image=values["signature_image"],
+        logo_image=values["logo_image"],
     )
 
 

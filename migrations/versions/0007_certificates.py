@@ -43,6 +43,14 @@ def upgrade():
         "AND cv.number = progress_record.version_no AND ci.key = progress_record.item_key), '')"
     ))
 
+    op.create_table('site_setting',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_site_setting_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_site_setting'))
+    )
     op.create_table('course_certificate_setting',
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('auto_issue', sa.Boolean(), nullable=False),
@@ -185,7 +193,7 @@ def upgrade():
 def downgrade():
     for table in ('expiry_reminder', 'reissue_request', 'signed_credential', 'certificate_revocation',
                   'claim_decline', 'certificate', 'certificate_claim', 'course_completion',
-                  'course_certificate_setting'):
+                  'course_certificate_setting', 'site_setting'):
         op.drop_table(table)
     with op.batch_alter_table('progress_record', schema=None) as batch_op:
         batch_op.drop_column('content_hash')

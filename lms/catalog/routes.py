@@ -28,6 +28,7 @@ def index() -> str:
     return render_template(
         "catalog/index.html",
         courses=courses,
+        lessons=services.matching_lessons(courses, query),
         q=query,
         specialty=specialty,
         specialties=services.all_specialties(),

@@ -14,6 +14,7 @@ from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
 from lms.extensions import db
 from lms.learning.progress import CourseProgress, Policy, Record, SyllabusItem, course_progress, edition_done
+from lms.textsearch import normalise_search
 from lms.timeutil import utcnow
 
 
@@ -22,20 +23,58 @@ def _escape_like(text: str) -> str:
 
 
 def published_courses(query: str = "", specialty: str = "") -> list[Course]:
-    """Published courses matching a text query (title or summary) and a specialty; one query."""
+    """Published courses matching a text query and a specialty; one query.
+
+    The query is normalised like the stored search text (lms.textsearch) and matched against the course's
+    title, summary, specialties, objectives and syllabus, and against the text of its current lessons.
+    """
     stmt = select(Course).where(Course.status == "published", Course.current_version_no > 0)
-    if query.strip():
-        like = f"%{_escape_like(query.strip())}%"
-        stmt = stmt.where(
-            or_(
-                Course.title.ilike(like, escape="\\"),
-                Course.summary.ilike(like, escape="\\"),
-                Course.specialties.ilike(like, escape="\\"),
+    needle = normalise_search(query)
+    if needle:
+        like = f"%{_escape_like(needle)}%"
+        in_lessons = (
+            select(Item.id)
+            .join(CourseVersion, CourseVersion.id == Item.version_id)
+            .where(
+                CourseVersion.course_id == Course.id,
+                CourseVersion.number == Course.current_version_no,
+                Item.search_text.like(like, escape="\\"),
             )
+            .exists()
         )
+        stmt = stmt.where(or_(Course.search_text.like(like, escape="\\"), in_lessons))
     if specialty:
         stmt = stmt.where(Course.specialties.like(f"%|{_escape_like(specialty)}|%", escape="\\"))
     return list(db.session.scalars(stmt.order_by(Course.title)))
+
+
+@dataclass(frozen=True)
+class LessonMatch:
+    key: str
+    title: str
+
+
+def matching_lessons(courses: list[Course], query: str, limit: int = 3) -> dict[int, list[LessonMatch]]:
+    """The current lessons of ``courses`` whose text matches ``query`` (at most ``limit`` each); one query."""
+    needle = normalise_search(query)
+    if not needle or not courses:
+        return {}
+    current = {(c.id, c.current_version_no) for c in courses}
+    rows = db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.number, Item.key, Item.title)
+        .join(CourseVersion, CourseVersion.id == Item.version_id)
+        .where(
+            CourseVersion.course_id.in_([c.id for c in courses]),
+            Item.kind == "lesson",
+            Item.search_text.like(f"%{_escape_like(needle)}%", escape="\\"),
+        )
+        .order_by(CourseVersion.course_id, Item.position)
+    )
+    found: dict[int, list[LessonMatch]] = {}
+    for course_id, number, key, title in rows:
+        if (course_id, number) in current and len(found.setdefault(course_id, [])) < limit:
+            found[course_id].append(LessonMatch(key, title))
+    return found
 
 
 def all_specialties() -> list[str]:

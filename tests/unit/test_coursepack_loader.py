@@ -12,7 +12,7 @@ from lms.coursepacks.loader import load_package
 from lms.coursepacks.manifest import Lesson, Quiz
 from lms.coursepacks.reader import MAX_FILE_BYTES, read_folder, read_zip
 from lms.plugins import build_registries
-from tests.packages import QUIZ, lesson, write_package, zip_folder
+from tests.packages import QUIZ, filler, lesson, write_package, zip_folder
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_good_package_parses_to_frozen_dataclasses(tmp_path, registry):
     assert pkg.slug == "test-course"
     assert [type(i) for i in pkg.modules[0].items] == [Lesson, Lesson, Quiz]
     first = pkg.modules[0].items[0]
-    assert first.key == "l1" and first.title == "Lesson 1" and first.minutes == 5
+    assert first.key == "l1" and first.title == "Lesson 1" and first.minutes == 31
     assert '<figure><img src="/courses/test-course/media/dot.svg"' in first.html
     assert "<figcaption>A dot figure</figcaption>" in first.html
     assert 'href="#ref-lee2019"' in first.html
@@ -54,7 +54,7 @@ def test_good_package_parses_to_frozen_dataclasses(tmp_path, registry):
 
 def test_title_from_first_heading(tmp_path, registry):
     folder = write_package(tmp_path, lessons=1)
-    (folder / "lessons" / "l1.md").write_text("# A heading title\n\nBody text here.\n")
+    (folder / "lessons" / "l1.md").write_text(f"# A heading title\n\nBody text here. {filler(30)}\n")
     pkg = load_package(read_folder(folder), registry).package
     assert pkg.lessons()[0].title == "A heading title"
     assert pkg.lessons()[0].key == "l1"

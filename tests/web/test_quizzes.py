@@ -19,7 +19,7 @@ from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from lms.timeutil import utcnow
 from tests import factories
 from tests.concurrency import run_together
-from tests.packages import lesson, manifest, sync
+from tests.packages import filler, lesson, manifest, sync
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +72,7 @@ def write_quiz_course(
     folder = root / slug
     (folder / "lessons").mkdir(parents=True, exist_ok=True)
     (folder / "quizzes").mkdir(exist_ok=True)
-    (folder / "lessons" / "intro.md").write_text(lesson("Intro", "Read me.", key="intro"))
+    (folder / "lessons" / "intro.md").write_text(lesson("Intro", f"Read me.\n\n{filler(30)}", key="intro"))
     (folder / "quizzes" / "exam.toml").write_text(f'title = "Exam"\nkind = "{kind}"\n{settings}\n{questions}')
     module = '[[modules]]\nid = "m"\ntitle = "M"\nitems = ["lessons/intro.md", "quizzes/exam.toml"]\n'
     (folder / "course.toml").write_text(manifest(slug, module))

@@ -6,12 +6,14 @@ Every function runs a fixed number of queries whatever the size of the course (s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
+from lms.coursepacks.currency import review_overdue
 from lms.extensions import db
 from lms.learning.progress import CourseProgress, Policy, Record, SyllabusItem, course_progress, edition_done
 from lms.textsearch import normalise_search
@@ -99,6 +101,12 @@ def current_version(course: Course) -> CourseVersion:
     version = db.session.scalar(select(CourseVersion).where(is_current_version(course)))
     assert version is not None, f"course {course.slug} has no version {course.current_version_no}"
     return version
+
+
+def review_is_overdue(version: CourseVersion, today: date) -> bool:
+    """Is this published edition's last review more than 12 months before ``today``?"""
+    last = version.details.get("dates", {}).get("last_review")
+    return bool(last) and review_overdue(date.fromisoformat(last), today, status=version.status)
 
 
 def policy_of(version: CourseVersion) -> Policy:

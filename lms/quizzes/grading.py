@@ -112,7 +112,10 @@ def can_start(
     if cooldown and submitted_times and not unused_grants:
         ready = max(submitted_times) + timedelta(minutes=cooldown)
         if now < ready:
-            return StartCheck(False, "Please wait before your next attempt.", ready, left)
+            return StartCheck(
+                False, f"Please wait before your next attempt: you can start again on {when_in_words(ready)}.",
+                ready, left,
+            )
     return StartCheck(True, "", None, left)
 
 

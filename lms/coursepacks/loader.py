@@ -370,7 +370,9 @@ def _build(
 def _time_problems(modules: list[Module], estimated: int, hours: float, out: _Collector) -> None:
     """Honest time: neither the estimate nor the hours offered may exceed what the content takes."""
     parts = [
-        ("lesson", i.minutes) if isinstance(i, Lesson) else (i.kind, i.minutes) for m in modules for i in m.items
+        ("lesson", i.minutes) if isinstance(i, Lesson) else (i.kind, i.minutes)
+        for m in modules
+        for i in m.items
     ]
     if not parts:
         return
@@ -706,7 +708,9 @@ def _quiz(
     elif kind == "final" and settings.draw and questions:
         _final_pool_problems(path, settings.draw, questions, out)
     if settings.lockout_hours and not settings.attempts_per_set:
-        out.add(path, '"lockout_hours" needs "attempts_per_set" (the size of a set of attempts)', "lockout_hours")
+        out.add(
+            path, '"lockout_hours" needs "attempts_per_set" (the size of a set of attempts)', "lockout_hours"
+        )
     return Quiz(key, path, title, kind, intro.html, settings, tuple(questions))
 
 

@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from lms.auth.services import get_user_by_email
 from lms.catalog.models import Course
 from lms.coursepacks.gift import GiftEncodingError, decode
 from lms.extensions import db
-from lms.auth.services import get_user_by_email
 from lms.quizzes import bank
 from lms.quizzes.services import GrantError, grant_attempt
 
@@ -79,7 +79,9 @@ def export_gift_command(slug: str, quiz_key: str | None, output: Path | None) ->
 @quizzes_cli.command("grant-attempt")
 @click.argument("email")
 @click.option("--course", "slug", required=True, help="Slug of the course.")
-@click.option("--quiz", "quiz_key", required=True, help="Key of the quiz (e.g. the final) in the current edition.")
+@click.option(
+    "--quiz", "quiz_key", required=True, help="Key of the quiz (e.g. the final) in the current edition."
+)
 @click.option("--reason", required=True, help="Why the extra attempt is granted (kept in the audit log).")
 def grant_attempt_command(email: str, slug: str, quiz_key: str, reason: str) -> None:
     """Grant a learner one extra attempt on a quiz of the current edition (lock or not); audited."""
@@ -95,4 +97,6 @@ def grant_attempt_command(email: str, slug: str, quiz_key: str, reason: str) -> 
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo(f"Granted {learner.email} one extra attempt on {course.slug}/{grant.quiz_key} (grant {grant.id}).")
+    click.echo(
+        f"Granted {learner.email} one extra attempt on {course.slug}/{grant.quiz_key} (grant {grant.id})."
+    )

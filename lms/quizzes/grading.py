@@ -96,8 +96,9 @@ def can_start(
         return StartCheck(False, f"You have used all {max_attempts} attempts for this quiz.", None, 0)
     per_set = int(settings.get("attempts_per_set", 0) or 0)
     if per_set:
-        set_left, locked_until = _set_state(per_set, int(settings.get("lockout_hours", 0) or 0),
-                                            submitted_times, grants, now)
+        set_left, locked_until = _set_state(
+            per_set, int(settings.get("lockout_hours", 0) or 0), submitted_times, grants, now
+        )
         if locked_until is not None and not unused_grants and not passed:
             return StartCheck(
                 False,
@@ -113,8 +114,10 @@ def can_start(
         ready = max(submitted_times) + timedelta(minutes=cooldown)
         if now < ready:
             return StartCheck(
-                False, f"Please wait before your next attempt: you can start again on {when_in_words(ready)}.",
-                ready, left,
+                False,
+                f"Please wait before your next attempt: you can start again on {when_in_words(ready)}.",
+                ready,
+                left,
             )
     return StartCheck(True, "", None, left)
 
@@ -132,7 +135,10 @@ def _unused_grants(submitted_times: Sequence[datetime], grants: Sequence[datetim
 
 
 def _set_state(
-    per_set: int, lockout_hours: int, submitted_times: Sequence[datetime], grants: Sequence[datetime],
+    per_set: int,
+    lockout_hours: int,
+    submitted_times: Sequence[datetime],
+    grants: Sequence[datetime],
     now: datetime,
 ) -> tuple[int, datetime | None]:
     """(attempts left in the current set, when the lock ends or None), replaying submissions and grants."""

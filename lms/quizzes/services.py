@@ -97,7 +97,9 @@ def grant_times(user_id: int, quiz: Quiz) -> list[datetime]:
     """When an admin granted this learner an extra attempt on this edition's quiz."""
     return list(
         db.session.scalars(
-            select(AttemptGrant.granted_at).where(AttemptGrant.user_id == user_id, AttemptGrant.quiz_id == quiz.id)
+            select(AttemptGrant.granted_at).where(
+                AttemptGrant.user_id == user_id, AttemptGrant.quiz_id == quiz.id
+            )
         )
     )
 
@@ -472,6 +474,12 @@ def grant_attempt(
     )
     db.session.add(grant)
     db.session.flush()
-    audit(granted_by, "attempt.grant", "user", learner_id, f"{course.slug} {quiz.key} (quiz {quiz.id}): {reason}")
+    audit(
+        granted_by,
+        "attempt.grant",
+        "user",
+        learner_id,
+        f"{course.slug} {quiz.key} (quiz {quiz.id}): {reason}",
+    )
     db.session.flush()
     return grant

@@ -299,11 +299,17 @@ def test_estimated_minutes_and_hours_may_not_exceed_the_computed_total(tmp_path,
     folder = write_package(tmp_path, lessons=2)  # 31 + 1 + 4 = 36 minutes
     text = (folder / "course.toml").read_text()
     (folder / "course.toml").write_text(
-        text.replace("estimated_minutes = 30", "estimated_minutes = 37").replace("hours = 0.5", "hours = 0.75")
+        text.replace("estimated_minutes = 30", "estimated_minutes = 37").replace(
+            "hours = 0.5", "hours = 0.75"
+        )
     )
     problems = problems_of(folder, registry)
-    assert any(p.startswith('course.toml: "estimated_minutes" is 37 but the content takes 36') for p in problems)
-    assert any(p.startswith('course.toml: credit: "hours" is 0.75') and "at most 0.5 hours" in p for p in problems)
+    assert any(
+        p.startswith('course.toml: "estimated_minutes" is 37 but the content takes 36') for p in problems
+    )
+    assert any(
+        p.startswith('course.toml: credit: "hours" is 0.75') and "at most 0.5 hours" in p for p in problems
+    )
     (folder / "course.toml").write_text(text.replace("estimated_minutes = 30", "estimated_minutes = 36"))
     assert problems_of(folder, registry) == []
 
@@ -311,10 +317,16 @@ def test_estimated_minutes_and_hours_may_not_exceed_the_computed_total(tmp_path,
 def test_pretest_is_not_part_of_the_course_total(tmp_path, registry):
     pretest = 'title = "Pre-test"\nkind = "pretest"\n' + "".join(_tf(n) for n in range(1, 11))
     folder = write_package(tmp_path, lessons=1, quiz=False, extra_files={"quizzes/pre.toml": pretest})
-    text = (folder / "course.toml").read_text().replace('items = ["lessons/l1.md"]', 'items = ["quizzes/pre.toml", "lessons/l1.md"]')
+    text = (
+        (folder / "course.toml")
+        .read_text()
+        .replace('items = ["lessons/l1.md"]', 'items = ["quizzes/pre.toml", "lessons/l1.md"]')
+    )
     # 31 minutes of lesson; the pre-test's 20 minutes do not count
     (folder / "course.toml").write_text(text.replace("estimated_minutes = 30", "estimated_minutes = 32"))
-    assert any('"estimated_minutes" is 32 but the content takes 31' in p for p in problems_of(folder, registry))
+    assert any(
+        '"estimated_minutes" is 32 but the content takes 31' in p for p in problems_of(folder, registry)
+    )
 
 
 def _final_package(tmp_path, questions: str, draw: int, extra: str = "") -> Path:
@@ -324,7 +336,9 @@ def _final_package(tmp_path, questions: str, draw: int, extra: str = "") -> Path
 
 def _with_final(folder: Path) -> Path:
     text = (folder / "course.toml").read_text()
-    (folder / "course.toml").write_text(text.replace('items = ["lessons/l1.md"]', 'items = ["lessons/l1.md", "quizzes/final.toml"]'))
+    (folder / "course.toml").write_text(
+        text.replace('items = ["lessons/l1.md"]', 'items = ["lessons/l1.md", "quizzes/final.toml"]')
+    )
     return folder
 
 
@@ -332,12 +346,15 @@ def test_final_draw_needs_a_pool_of_one_and_a_half_times_and_half_vignettes(tmp_
     vignette = 'tags = ["vignette"]'
     small = "".join(_tf(n, vignette if n <= 3 else "") for n in range(1, 6))  # 5 questions, 3 vignettes
     problems = problems_of(_with_final(_final_package(tmp_path / "a", small, draw=4)), registry)
-    assert "quizzes/final.toml: draw: a final drawing 4 questions needs a pool of at least 6 (1.5 × draw); it has 5" in problems
+    assert (
+        "quizzes/final.toml: draw: a final drawing 4 questions needs a pool of at least 6 (1.5 × draw); "
+        "it has 5" in problems
+    )
     few = "".join(_tf(n, vignette if n <= 2 else "") for n in range(1, 10))  # 9 questions, 2 vignettes
     problems = problems_of(_with_final(_final_package(tmp_path / "b", few, draw=6)), registry)
     assert problems == [
-        'quizzes/final.toml: draw: a final drawing 6 questions needs at least 3 tagged "vignette" (half the draw); '
-        "it has 2"
+        'quizzes/final.toml: draw: a final drawing 6 questions needs at least 3 tagged "vignette" '
+        "(half the draw); it has 2"
     ]
     good = "".join(_tf(n, vignette if n <= 3 else "") for n in range(1, 10))
     assert problems_of(_with_final(_final_package(tmp_path / "c", good, draw=6)), registry) == []
@@ -347,5 +364,6 @@ def test_lockout_hours_needs_attempts_per_set(tmp_path, registry):
     questions = "".join(_tf(n) for n in range(1, 3))
     folder = _with_final(_final_package(tmp_path, questions, draw=0, extra="lockout_hours = 24"))
     assert problems_of(folder, registry) == [
-        'quizzes/final.toml: lockout_hours: "lockout_hours" needs "attempts_per_set" (the size of a set of attempts)'
+        'quizzes/final.toml: lockout_hours: "lockout_hours" needs "attempts_per_set" '
+        "(the size of a set of attempts)"
     ]

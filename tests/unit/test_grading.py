@@ -134,7 +134,7 @@ def test_a_grant_opens_one_attempt_at_once_even_while_locked():
     granted = [NOW - timedelta(minutes=30)]
     check = can_start(SETS, times, NOW, grants=granted)
     assert check.allowed and check.attempts_left == 1
-    used = times + [NOW + timedelta(minutes=5)]
+    used = [*times, NOW + timedelta(minutes=5)]
     later = can_start(SETS, used, NOW + timedelta(minutes=10), grants=granted)
     assert not later.allowed and later.wait_until == used[-1] + timedelta(hours=24)
 

@@ -92,7 +92,11 @@ def test_evaluation_needs_the_final_too():
 
 def test_ungated_policy_and_ungated_items_are_never_blocked():
     open_policy = Policy(
-        require_all_lessons=True, require_quizzes="all", final_quiz="final", evaluation="evaluation", gated=False
+        require_all_lessons=True,
+        require_quizzes="all",
+        final_quiz="final",
+        evaluation="evaluation",
+        gated=False,
     )
     assert blocking_items(ITEMS, set(), open_policy, "final") == []
     assert gate_open(ITEMS, set(), POLICY, "m1")  # a module quiz is never gated

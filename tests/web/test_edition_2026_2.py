@@ -27,7 +27,8 @@ def _tf(key: str, *, vignette: bool = False, explanation: str = "") -> str:
     tags = 'tags = ["vignette"]\n' if vignette else ""
     return (
         f'[[questions]]\nid = "{key}"\ntype = "true_false"\nprompt = "Statement {key}."\nanswer = true\n'
-        f'feedback_true = "Yes."\nfeedback_false = "No."\nexplanation = "{explanation or "EXPL-" + key}"\n{tags}\n'
+        f'feedback_true = "Yes."\nfeedback_false = "No."\n'
+        f'explanation = "{explanation or "EXPL-" + key}"\n{tags}\n'
     )
 
 
@@ -36,9 +37,13 @@ M1 = 'title = "Module check"\nkind = "quiz"\npass_mark = 50\ndraw = 4\n' + "".jo
 )
 FINAL = (
     'title = "Final assessment"\nkind = "final"\npass_mark = 80\ndraw = 4\nattempts_per_set = 3\n'
-    'lockout_hours = 24\nreview = "after_pass"\n' + "".join(_tf(f"f{n}", vignette=n <= 3) for n in range(1, 7))
+    'lockout_hours = 24\nreview = "after_pass"\n'
+    + "".join(_tf(f"f{n}", vignette=n <= 3) for n in range(1, 7))
 )
-EVALUATION = 'title = "Evaluation"\nkind = "survey"\n\n[[questions]]\nid = "useful"\ntype = "likert"\nprompt = "Useful."\n'
+EVALUATION = (
+    'title = "Evaluation"\nkind = "survey"\n\n'
+    '[[questions]]\nid = "useful"\ntype = "likert"\nprompt = "Useful."\n'
+)
 
 
 def write_edition_course(
@@ -48,16 +53,23 @@ def write_edition_course(
     folder = root / f"{SLUG}-{edition}"
     (folder / "lessons").mkdir(parents=True, exist_ok=True)
     (folder / "quizzes").mkdir(exist_ok=True)
-    (folder / "lessons" / "l1.md").write_text(lesson("Lesson one", f"First [@lee2019]. {filler(30)}", key="l1"))
+    (folder / "lessons" / "l1.md").write_text(
+        lesson("Lesson one", f"First [@lee2019]. {filler(30)}", key="l1")
+    )
     (folder / "lessons" / "l2.md").write_text(lesson("Lesson two", l2_body, key="l2"))
     (folder / "quizzes" / "m1.toml").write_text(M1)
     (folder / "quizzes" / "final.toml").write_text(FINAL)
     (folder / "quizzes" / "evaluation.toml").write_text(EVALUATION)
-    items = ["lessons/l1.md", "lessons/l2.md", "quizzes/m1.toml", "quizzes/final.toml", "quizzes/evaluation.toml"]
+    items = [
+        "lessons/l1.md",
+        "lessons/l2.md",
+        "quizzes/m1.toml",
+        "quizzes/final.toml",
+        "quizzes/evaluation.toml",
+    ]
     modules = (
-        'final_quiz = "final"\nevaluation = "evaluation"\n\n[[modules]]\nid = "m"\ntitle = "Module"\nitems = ['
-        + ", ".join(f'"{i}"' for i in items)
-        + "]\n"
+        'final_quiz = "final"\nevaluation = "evaluation"\n\n'
+        '[[modules]]\nid = "m"\ntitle = "Module"\nitems = [' + ", ".join(f'"{i}"' for i in items) + "]\n"
     )
     text = manifest(SLUG, modules).replace('edition = "2026.1"', f'edition = "{edition}"')
     if dates:
@@ -85,7 +97,9 @@ def _current_quiz(key: str) -> Quiz:
 
 def _attempts(app, user_id: int) -> list[Attempt]:
     with app.app_context():
-        return list(db.session.scalars(select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.id)))
+        return list(
+            db.session.scalars(select(Attempt).where(Attempt.user_id == user_id).order_by(Attempt.id))
+        )
 
 
 # 1. Gating
@@ -97,7 +111,9 @@ def test_final_and_evaluation_open_only_when_everything_else_is_done(app, client
     assert "Still to do" in page and "Lesson one" in page and "Lesson two" in page and "Module check" in page
     assert f'action="/courses/{SLUG}/quizzes/final/start"' not in page
     refused = client.post(f"/courses/{SLUG}/quizzes/final/start")
-    assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/courses/{SLUG}/quizzes/final")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(
+        f"/courses/{SLUG}/quizzes/final"
+    )
     followed = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "This opens once every other required part of the course is done on this edition" in followed
     assert _attempts(app, learner.id) == []
@@ -116,10 +132,14 @@ def test_final_and_evaluation_open_only_when_everything_else_is_done(app, client
 def test_ungated_course_opens_the_final_at_once(app, client, auth, tmp_path):
     folder = write_edition_course(tmp_path)
     text = (folder / "course.toml").read_text()
-    (folder / "course.toml").write_text(text.replace('final_quiz = "final"', 'final_quiz = "final"\ngated = false'))
+    (folder / "course.toml").write_text(
+        text.replace('final_quiz = "final"', 'final_quiz = "final"\ngated = false')
+    )
     sync(app, folder)
     _enrol(client, auth)
-    assert re.match(r"/attempts/\d+$", client.post(f"/courses/{SLUG}/quizzes/final/start").headers["Location"])
+    assert re.match(
+        r"/attempts/\d+$", client.post(f"/courses/{SLUG}/quizzes/final/start").headers["Location"]
+    )
 
 
 # 2. Attempt sets, lockout and grants
@@ -140,12 +160,19 @@ def test_three_failed_attempts_lock_the_final_for_24_hours(app, client, auth, co
     with app.app_context():
         course_row = db.session.scalar(select(Course).where(Course.slug == SLUG))
         with pytest.raises(quiz_services.QuizError, match="opens on Friday 27 November 2026 at 10:25 UTC"):
-            quiz_services.start_attempt(learner.id, course_row, _current_quiz("final"), registry,
-                                        now=last_submission + timedelta(hours=23, minutes=59))
+            quiz_services.start_attempt(
+                learner.id,
+                course_row,
+                _current_quiz("final"),
+                registry,
+                now=last_submission + timedelta(hours=23, minutes=59),
+            )
         db.session.rollback()
     # a new set of three opens 24 h after the last submission
     for n in range(3):
-        assert not take_quiz(app, learner.id, SLUG, "final", False, last_submission + timedelta(hours=24, minutes=n * 10))
+        assert not take_quiz(
+            app, learner.id, SLUG, "final", False, last_submission + timedelta(hours=24, minutes=n * 10)
+        )
     assert len(_attempts(app, learner.id)) == 1 + 6
 
 
@@ -156,16 +183,40 @@ def test_locked_page_says_when_and_an_audited_grant_opens_one_attempt(app, clien
     for n in range(3):
         take_quiz(app, learner.id, SLUG, "final", False, start + timedelta(minutes=30 + 10 * n))
     page = client.get(f"/courses/{SLUG}/quizzes/final").get_data(as_text=True)
-    assert re.search(r"A new set of 3 opens on [A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC", page)
+    assert re.search(
+        r"A new set of 3 opens on [A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4} at \d\d:\d\d UTC", page
+    )
     assert f'action="/courses/{SLUG}/quizzes/final/start"' not in page
     assert client.post(f"/courses/{SLUG}/quizzes/final/start").status_code == 302
     assert len(_attempts(app, learner.id)) == 1 + 3
 
-    missing = runner.invoke(args=["quizzes", "grant-attempt", learner.email, "--course", SLUG, "--quiz", "final",
-                                  "--reason", "  "])
+    missing = runner.invoke(
+        args=[
+            "quizzes",
+            "grant-attempt",
+            learner.email,
+            "--course",
+            SLUG,
+            "--quiz",
+            "final",
+            "--reason",
+            "  ",
+        ]
+    )
     assert missing.exit_code == 1 and "Give a reason" in missing.output
-    result = runner.invoke(args=["quizzes", "grant-attempt", learner.email, "--course", SLUG, "--quiz", "final",
-                                 "--reason", "Power cut during attempt 3"])
+    result = runner.invoke(
+        args=[
+            "quizzes",
+            "grant-attempt",
+            learner.email,
+            "--course",
+            SLUG,
+            "--quiz",
+            "final",
+            "--reason",
+            "Power cut during attempt 3",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         grant = db.session.scalar(select(AttemptGrant))
@@ -178,11 +229,33 @@ def test_locked_page_says_when_and_an_audited_grant_opens_one_attempt(app, clien
 
 def test_grant_for_an_unknown_quiz_or_learner_is_refused(runner, course, auth):
     auth.user()
-    bad_quiz = runner.invoke(args=["quizzes", "grant-attempt", "learner@example.org", "--course", SLUG, "--quiz",
-                                   "nope", "--reason", "x"])
+    bad_quiz = runner.invoke(
+        args=[
+            "quizzes",
+            "grant-attempt",
+            "learner@example.org",
+            "--course",
+            SLUG,
+            "--quiz",
+            "nope",
+            "--reason",
+            "x",
+        ]
+    )
     assert bad_quiz.exit_code == 1 and "no quiz 'nope'" in bad_quiz.output
-    bad_user = runner.invoke(args=["quizzes", "grant-attempt", "ghost@example.org", "--course", SLUG, "--quiz",
-                                   "final", "--reason", "x"])
+    bad_user = runner.invoke(
+        args=[
+            "quizzes",
+            "grant-attempt",
+            "ghost@example.org",
+            "--course",
+            SLUG,
+            "--quiz",
+            "final",
+            "--reason",
+            "x",
+        ]
+    )
     assert bad_user.exit_code == 1 and "no account" in bad_user.output
 
 
@@ -197,7 +270,9 @@ def test_every_draw_is_at_least_half_vignettes(app, client, auth, course):
         quiz = _current_quiz("m1")
         drawn_sets = set()
         for seed in range(1, 13):
-            attempt_id = quiz_services.start_attempt(learner.id, course_row, quiz, registry, now=NOW, seed=seed).id
+            attempt_id = quiz_services.start_attempt(
+                learner.id, course_row, quiz, registry, now=NOW, seed=seed
+            ).id
             db.session.commit()
             attempt = quiz_services.own_attempt(learner.id, attempt_id)
             keys = [a.question.key for a in attempt.answers]
@@ -230,7 +305,10 @@ def test_validate_warns_when_review_is_overdue_and_still_exits_0(runner, tmp_pat
     assert current.exit_code == 0 and "review overdue" not in current.output
     overdue = runner.invoke(args=["courses", "validate", str(folder), "--today", "2027-11-02"])
     assert overdue.exit_code == 0, overdue.output
-    assert "warning:" in overdue.output and "course.toml: dates: review overdue: last_review 2026-11-01" in overdue.output
+    assert (
+        "warning:" in overdue.output
+        and "course.toml: dates: review overdue: last_review 2026-11-01" in overdue.output
+    )
 
 
 def test_review_overdue_badge_is_for_educators_and_admins_only(app, client, auth, tmp_path):
@@ -266,16 +344,24 @@ def test_search_finds_lesson_text_normalised_and_shows_the_lesson(app, client, t
         assert f'href="/courses/{SLUG}"' in html, query
         assert "Unrelated course" not in html, query
         assert f'href="/courses/{SLUG}/lessons/l2"' in html and "Lesson two" in html, query
-    assert "No course matches" in client.get("/courses", query_string={"q": "pembrolizumab"}).get_data(as_text=True)
+    assert "No course matches" in client.get("/courses", query_string={"q": "pembrolizumab"}).get_data(
+        as_text=True
+    )
     # titles still match, and accents are ignored
-    assert "Unrelated course" in client.get("/courses", query_string={"q": "unrélated"}).get_data(as_text=True)
+    assert "Unrelated course" in client.get("/courses", query_string={"q": "unrélated"}).get_data(
+        as_text=True
+    )
 
 
 def test_search_ignores_lessons_of_earlier_editions(app, client, tmp_path):
     sync(app, write_edition_course(tmp_path, l2_body="Mentions tocilizumab."))
     sync(app, write_edition_course(tmp_path, edition="2026.2", l2_body="Mentions siltuximab instead."))
-    assert "No course matches" in client.get("/courses", query_string={"q": "tocilizumab"}).get_data(as_text=True)
-    assert f'href="/courses/{SLUG}"' in client.get("/courses", query_string={"q": "siltuximab"}).get_data(as_text=True)
+    assert "No course matches" in client.get("/courses", query_string={"q": "tocilizumab"}).get_data(
+        as_text=True
+    )
+    assert f'href="/courses/{SLUG}"' in client.get("/courses", query_string={"q": "siltuximab"}).get_data(
+        as_text=True
+    )
 
 
 # 7. A new edition keeps progress on unchanged lessons and asks for changed ones again
@@ -293,8 +379,9 @@ def test_new_edition_keeps_unchanged_lessons_and_requires_changed_ones(app, clie
     with app.app_context():
         course_row = db.session.scalar(select(Course).where(Course.slug == SLUG))
         assert course_row.current_version_no == 2
-        version = db.session.scalar(select(CourseVersion).where(CourseVersion.course_id == course_row.id,
-                                                                CourseVersion.number == 2))
+        version = db.session.scalar(
+            select(CourseVersion).where(CourseVersion.course_id == course_row.id, CourseVersion.number == 2)
+        )
         assert version.edition == "2026.2"
     # l1 and the unchanged module quiz carry over; the changed l2 must be read again, and gates the final
     assert client.get(f"/courses/{SLUG}/resume").headers["Location"].endswith("/lessons/l2")

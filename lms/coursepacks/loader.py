@@ -11,7 +11,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -693,6 +693,8 @@ def _quiz(
     title = _str(q, "title", path, out)
     kind = _choice(q, "kind", QUIZ_KINDS, path, out, default="quiz")
     settings = quiz_settings(q, path, out)
+    if kind == "final":
+        settings = _final_review(q, settings, path, out)
     intro = render_markdown(
         q.get("intro", "") if isinstance(q.get("intro"), str) else "",
         references=refs,
@@ -712,6 +714,21 @@ def _quiz(
             path, '"lockout_hours" needs "attempts_per_set" (the size of a set of attempts)', "lockout_hours"
         )
     return Quiz(key, path, title, kind, intro.html, settings, tuple(questions))
+
+
+def _final_review(q: Mapping[str, Any], settings: QuizSettings, path: str, out: _Collector) -> QuizSettings:
+    """A final shows correct answers only after a pass, so a failed attempt cannot be copied into the next:
+    it defaults to ``after_pass`` and may not ask for "answers" or "correctness"."""
+    if "review" not in q:
+        return replace(settings, review="after_pass")
+    if settings.review in ("answers", "correctness"):
+        out.add(
+            path,
+            f'a final may not show {settings.review} to a learner who has not passed: use "after_pass" '
+            '(or "score" or "never")',
+            "review",
+        )
+    return settings
 
 
 def _final_pool_problems(path: str, draw: int, questions: list[QuestionDef], out: _Collector) -> None:

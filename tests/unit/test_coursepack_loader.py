@@ -367,3 +367,18 @@ def test_lockout_hours_needs_attempts_per_set(tmp_path, registry):
         'quizzes/final.toml: lockout_hours: "lockout_hours" needs "attempts_per_set" '
         "(the size of a set of attempts)"
     ]
+
+
+def test_finals_show_answers_only_after_a_pass(tmp_path, registry):
+    questions = "".join(_tf(n) for n in range(1, 3))
+    folder = _with_final(_final_package(tmp_path / "a", questions, draw=0))
+    final = next(q for q in load_package(read_folder(folder), registry).package.quizzes() if q.key == "final")
+    assert final.settings.review == "after_pass"  # the default for a final
+    for policy in ("answers", "correctness"):
+        folder = _with_final(
+            _final_package(tmp_path / policy, questions, draw=0, extra=f'review = "{policy}"')
+        )
+        assert problems_of(folder, registry) == [
+            f"quizzes/final.toml: review: a final may not show {policy} to a learner who has not passed: "
+            'use "after_pass" (or "score" or "never")'
+        ]

@@ -390,3 +390,24 @@ def test_new_edition_keeps_unchanged_lessons_and_requires_changed_ones(app, clie
     assert "Lesson one" not in page.split("Still to do", 1)[1]
     client.post(f"/courses/{SLUG}/lessons/l2/complete")
     assert client.get(f"/courses/{SLUG}/resume").headers["Location"].endswith("/quizzes/final")
+
+
+def test_admin_grants_an_extra_attempt_from_the_user_page(app, client, auth, course):
+    learner = auth.user("learner")
+    auth.login("admin")
+    page = client.get(f"/admin/users/{learner.id}").get_data(as_text=True)
+    assert "Grant one extra attempt" in page
+    url = f"/admin/users/{learner.id}/grant-attempt"
+    no_reason = client.post(url, data={"course": SLUG, "quiz": "final", "reason": ""})
+    assert no_reason.status_code == 400 and "Give a reason." in no_reason.get_data(as_text=True)
+    bad_quiz = client.post(url, data={"course": SLUG, "quiz": "nope", "reason": "Power cut"})
+    assert bad_quiz.status_code == 400 and "no quiz" in bad_quiz.get_data(as_text=True)
+    assert client.post(url, data={"course": SLUG, "quiz": "final", "reason": "Power cut"}).status_code == 302
+    trail = client.get(f"/admin/users/{learner.id}").get_data(as_text=True)
+    assert "attempt.grant" in trail and "Power cut" in trail
+    with app.app_context():
+        grant = db.session.scalar(select(AttemptGrant))
+        assert grant.user_id == learner.id and grant.granted_by_id == auth.user("admin").id
+    auth.logout()
+    auth.login("learner")
+    assert client.post(url, data={"course": SLUG, "quiz": "final", "reason": "Me"}).status_code in (403, 404)

@@ -16,15 +16,16 @@ def test_models_match_migrations(app):
 
 
 OLD_ROWS = [
-    "INSERT INTO course (id, slug, source, created_at, current_version_no, title, summary, status, credit_hours,"
-    " estimated_minutes, specialties) VALUES (1, 'c', 'bundled', '2026-11-01', 1, 'CAR-T Café', 'Summary',"
-    " 'published', 1, 60, '|Haematology|')",
+    "INSERT INTO course (id, slug, source, created_at, current_version_no, title, summary, status,"
+    " credit_hours, estimated_minutes, specialties) VALUES (1, 'c', 'bundled', '2026-11-01', 1,"
+    " 'CAR-T Café', 'Summary', 'published', 1, 60, '|Haematology|')",
     "INSERT INTO course_version (id, course_id, number, edition, checksum, title, summary, status,"
     " estimated_minutes, credit_hours, details, created_at) VALUES (1, 1, 1, '1', 'x', 't', 's', 'published',"
     " 60, 1, '{}', '2026-11-01')",
-    "INSERT INTO course_module (id, version_id, key, position, title, summary) VALUES (1, 1, 'm', 1, 'M', '')",
-    "INSERT INTO course_item (id, version_id, module_id, key, kind, position, title, minutes, content_hash, html,"
-    " citations) VALUES (1, 1, 1, 'l1', 'lesson', 1, 'Lesson', 5, '',"
+    "INSERT INTO course_module (id, version_id, key, position, title, summary)"
+    " VALUES (1, 1, 'm', 1, 'M', '')",
+    "INSERT INTO course_item (id, version_id, module_id, key, kind, position, title, minutes, content_hash,"
+    " html, citations) VALUES (1, 1, 1, 'l1', 'lesson', 1, 'Lesson', 5, '',"
     " '<p>Give <strong>Tocilizumab</strong> &amp; steroids</p>', '[]')",
 ]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from lms.coursepacks.timing import quiz_minutes
+from lms.coursepacks.timing import course_minutes, quiz_minutes
 
 PROFESSION_KEYS = ("physician", "nurse", "pharmacist", "genetic_counsellor", "researcher", "other")
 #: "pretest" is an optional, ungraded self-check before the course: scored for the learner, never required.
@@ -202,6 +202,17 @@ class CoursePackage:
 
     def quizzes(self) -> list[Quiz]:
         return [i for m in self.modules for i in m.items if isinstance(i, Quiz)]
+
+    @property
+    def total_minutes(self) -> int:
+        """The honest course total: every lesson and quiz, the optional pre-test left out."""
+        return course_minutes(
+            [
+                ("lesson", i.minutes) if isinstance(i, Lesson) else (i.kind, i.minutes)
+                for m in self.modules
+                for i in m.items
+            ]
+        )
 
     def metadata(self) -> dict[str, Any]:
         """The manifest facts shown to learners, as JSON-able data."""

@@ -287,6 +287,7 @@ def test_lesson_minutes_are_computed_and_authored_minutes_may_not_exceed_them(tm
     pkg = load_package(read_folder(folder), registry).package
     assert [lsn.minutes for lsn in pkg.lessons()] == [31, 1]  # 6000 filler words + a few; "Text."
     assert pkg.quizzes()[0].minutes == 4  # two questions at 2 minutes
+    assert pkg.total_minutes == 36
     (folder / "lessons" / "l2.md").write_text(lesson("Lesson 2", "Short text.", key="l2", minutes=5))
     problems = problems_of(folder, registry)
     assert problems == [

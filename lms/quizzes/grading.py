@@ -89,10 +89,11 @@ def can_start(
     by the next submission after it. ``max_attempts`` still caps the total (0: no cap).
     """
     max_attempts = int(settings.get("max_attempts", 0) or 0)
-    used = len(submitted_times)
-    left = None if max_attempts == 0 else max(0, max_attempts - used)
     unused_grants = _unused_grants(submitted_times, grants)
-    if left == 0 and not unused_grants:
+    # granted attempts come on top of the cap: the submissions that used a grant do not count against it
+    used = len(submitted_times) - (len(grants) - unused_grants)
+    left = None if max_attempts == 0 else max(0, max_attempts - used) + unused_grants
+    if left == 0:
         return StartCheck(False, f"You have used all {max_attempts} attempts for this quiz.", None, 0)
     per_set = int(settings.get("attempts_per_set", 0) or 0)
     if per_set:
@@ -108,7 +109,7 @@ def can_start(
                 0,
             )
         in_set = set_left + unused_grants
-        left = in_set if left is None else min(left + unused_grants, in_set)
+        left = in_set if left is None else min(left, in_set)
     cooldown = int(settings.get("cooldown_minutes", 0) or 0)
     if cooldown and submitted_times and not unused_grants:
         ready = max(submitted_times) + timedelta(minutes=cooldown)

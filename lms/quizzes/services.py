@@ -138,7 +138,7 @@ def overview(
         [a.submitted_at for a in submitted if a.submitted_at],
         now,
         passed=passed,
-        grants=grant_times(user_id, quiz) if settings.get("attempts_per_set") else (),
+        grants=grant_times(user_id, quiz) if quiz.graded else (),
     )
     if not quiz.graded and submitted:
         check = grading.StartCheck(False, "You have already submitted this evaluation. Thank you.", None, 0)
@@ -189,7 +189,7 @@ def start_attempt(
     if blocking:
         raise QuizError(gate_message(blocking))
     passed = quiz.graded and any(a.passed for a in attempts if a.submitted and a.quiz_id == quiz.id)
-    grants = grant_times(user_id, quiz) if quiz.settings.get("attempts_per_set") else ()
+    grants = grant_times(user_id, quiz) if quiz.graded else ()
     check = grading.can_start(quiz.settings, submitted, now, passed=passed, grants=grants)
     if not check.allowed:
         raise QuizError(check.reason)

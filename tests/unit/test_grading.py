@@ -174,3 +174,15 @@ def test_stratified_draw_is_at_least_half_vignettes_and_deterministic():
 
 def test_untagged_pool_draws_as_before():
     assert draw_questions(POOL, 7, draw=5) == draw_questions(POOL, 7, draw=5, tagged=set())
+
+
+def test_a_grant_adds_one_attempt_beyond_max_attempts():
+    times = [NOW - timedelta(hours=3), NOW - timedelta(hours=2)]
+    capped = {"max_attempts": 2}
+    assert not can_start(capped, times, NOW).allowed
+    granted = [NOW - timedelta(minutes=30)]
+    check = can_start(capped, times, NOW, grants=granted)
+    assert check.allowed and check.attempts_left == 1
+    assert not can_start(
+        capped, [*times, NOW + timedelta(minutes=1)], NOW + timedelta(minutes=2), grants=granted
+    ).allowed

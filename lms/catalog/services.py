@@ -15,7 +15,16 @@ from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
 from lms.coursepacks.currency import review_overdue
 from lms.extensions import db
-from lms.learning.progress import CourseProgress, Policy, Record, SyllabusItem, course_progress, edition_done
+from lms.learning.progress import (
+    CourseProgress,
+    Policy,
+    Record,
+    SyllabusItem,
+    blocking_items,
+    course_progress,
+    edition_done,
+    gated_keys,
+)
 from lms.textsearch import normalise_search
 from lms.timeutil import utcnow
 
@@ -176,6 +185,8 @@ class CoursePage:
     syllabus: list[SyllabusItem]
     #: done in an earlier edition but changed since: shown for orientation, to be done again
     earlier: set[str] = field(default_factory=set)
+    #: gated items (final, evaluation) that cannot be started yet: the rest is not done
+    locked: set[str] = field(default_factory=set)
 
     @property
     def enrolled(self) -> bool:
@@ -194,15 +205,20 @@ def course_page(course: Course, user: User | Any) -> CoursePage:
     syllabus = to_syllabus(items, by_id)
     done, earlier = done_on_version(user.id, course.id, version, syllabus) if enrolment else (set(), set())
     grouped = [ModuleView(m, [i for i in items if i.module_id == m.id]) for m in modules]
+    policy = policy_of(version)
+    locked = {
+        key for key in gated_keys(policy) if key not in done and blocking_items(syllabus, done, policy, key)
+    }
     return CoursePage(
         course,
         version,
         grouped,
         enrolment,
         done,
-        course_progress(syllabus, done, policy_of(version)),
+        course_progress(syllabus, done, policy),
         syllabus,
         earlier,
+        locked,
     )
 
 

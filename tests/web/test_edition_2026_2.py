@@ -107,6 +107,8 @@ def _attempts(app, user_id: int) -> list[Attempt]:
 
 def test_final_and_evaluation_open_only_when_everything_else_is_done(app, client, auth, course):
     learner = _enrol(client, auth)
+    syllabus = client.get(f"/courses/{SLUG}").get_data(as_text=True)
+    assert syllabus.count("Opens when the rest is done") == 2  # the final and the evaluation
     page = client.get(f"/courses/{SLUG}/quizzes/final").get_data(as_text=True)
     assert "Still to do" in page and "Lesson one" in page and "Lesson two" in page and "Module check" in page
     assert f'action="/courses/{SLUG}/quizzes/final/start"' not in page
@@ -125,6 +127,7 @@ def test_final_and_evaluation_open_only_when_everything_else_is_done(app, client
     assert take_quiz(app, learner.id, SLUG, "m1", True, NOW)
     page = client.get(f"/courses/{SLUG}/quizzes/final").get_data(as_text=True)
     assert "Still to do" not in page and f'action="/courses/{SLUG}/quizzes/final/start"' in page
+    assert client.get(f"/courses/{SLUG}").get_data(as_text=True).count("Opens when the rest is done") == 1
     started = client.post(f"/courses/{SLUG}/quizzes/final/start")
     assert re.match(r"/attempts/\d+$", started.headers["Location"])
 

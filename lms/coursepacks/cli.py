@@ -71,7 +71,8 @@ def validate_command(paths: tuple[Path, ...], today: object) -> None:
             questions = sum(len(q.questions) for q in pkg.quizzes())
             click.echo(
                 f"✓ {path}: {pkg.slug} {pkg.edition} — {len(pkg.modules)} modules, "
-                f"{len(pkg.lessons())} lessons, {len(pkg.quizzes())} quizzes, {questions} questions"
+                f"{len(pkg.lessons())} lessons, {len(pkg.quizzes())} quizzes, {questions} questions, "
+                f"{pkg.total_minutes} minutes of content (pre-test excluded)"
             )
             if review_overdue(pkg.dates.last_review, day, status=pkg.status):
                 click.echo(

@@ -306,6 +306,8 @@ def test_validate_warns_when_review_is_overdue_and_still_exits_0(runner, tmp_pat
     folder = write_edition_course(tmp_path)  # last_review = 2026-11-01
     current = runner.invoke(args=["courses", "validate", str(folder), "--today", "2027-11-01"])
     assert current.exit_code == 0 and "review overdue" not in current.output
+    # lessons 31 + 1, module quiz and final 4 drawn × 2 minutes each, evaluation 1
+    assert "49 minutes of content (pre-test excluded)" in current.output
     overdue = runner.invoke(args=["courses", "validate", str(folder), "--today", "2027-11-02"])
     assert overdue.exit_code == 0, overdue.output
     assert (

@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.learning.services import record_completion
 from lms.quizzes import services as quiz_services
 from lms.quizzes.models import Quiz
-from tests.packages import lesson, sync
+from tests.packages import filler, lesson, sync
 
 FINAL = """title = "Final assessment"
 kind = "final"
@@ -109,7 +109,9 @@ def write_cert_course(
     folder = root / f"{slug}-{edition}"
     (folder / "lessons").mkdir(parents=True, exist_ok=True)
     (folder / "quizzes").mkdir(exist_ok=True)
-    (folder / "lessons" / "l1.md").write_text(lesson("Lesson one", "First lesson [@lee2019].", key="l1"))
+    # Three hours of reading in lesson one: the hours offered (up to 3) stay within the honest total.
+    l1_body = f"First lesson [@lee2019].\n\n{filler(180)}"
+    (folder / "lessons" / "l1.md").write_text(lesson("Lesson one", l1_body, key="l1"))
     (folder / "lessons" / "l2.md").write_text(lesson("Lesson two", l2_body, key="l2"))
     (folder / "quizzes" / "final.toml").write_text(FINAL)
     (folder / "quizzes" / "evaluation.toml").write_text(EVALUATION)

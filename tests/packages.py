@@ -13,7 +13,13 @@ SVG = (
 
 
 def manifest(
-    slug: str, modules: str, title: str = "Test course", specialties: str = '["Haematology"]', extra: str = ""
+    slug: str,
+    modules: str,
+    title: str = "Test course",
+    specialties: str = '["Haematology"]',
+    extra: str = "",
+    minutes: int = 30,
+    hours: float = 0.5,
 ) -> str:
     return f'''slug = "{slug}"
 title = "{title}"
@@ -22,11 +28,11 @@ summary = "A course used by the test suite."
 audience = ["physician", "nurse"]
 specialties = {specialties}
 objectives = ["Pass the tests"]
-estimated_minutes = 30
+estimated_minutes = {minutes}
 status = "published"
 {extra}
 [credit]
-hours = 0.5
+hours = {hours}
 accredited = true
 type = "AMA PRA Category 1 Credit™"
 statement = "{{provider}} designates this enduring material for a maximum of {{credits}} credits."
@@ -81,9 +87,16 @@ feedback_false = "Fever is required."
 """
 
 
-def lesson(title: str, body: str = "Some text [@lee2019].", key: str | None = None) -> str:
+def filler(minutes: int) -> str:
+    """Reading text that takes ``minutes`` at the loader's 200 words a minute, so packages are honest."""
+    return " ".join(["reading"] * (200 * minutes))
+
+
+def lesson(title: str, body: str = "Some text [@lee2019].", key: str | None = None, minutes: int = 0) -> str:
+    """A lesson file; ``minutes`` (if set) is written in the front matter and must not exceed the text's."""
     front = f'id = "{key}"\n' if key else ""
-    return f'+++\n{front}title = "{title}"\nminutes = 5\n+++\n\n## Learning objectives\n\n- Learn\n\n{body}\n'
+    front += f"minutes = {minutes}\n" if minutes else ""
+    return f'+++\n{front}title = "{title}"\n+++\n\n## Learning objectives\n\n- Learn\n\n{body}\n'
 
 
 def write_package(
@@ -97,7 +110,10 @@ def write_package(
     extra_files: dict[str, bytes | str] | None = None,
     skip: tuple[int, ...] = (),
 ) -> Path:
-    """A valid package with ``lessons`` lessons (l1…lN) in one module, plus a quiz and a figure."""
+    """A valid package with ``lessons`` lessons (l1…lN) in one module, plus a quiz and a figure.
+
+    Lesson 1 holds 30 minutes of reading, so the manifest's 30 minutes and 0.5 h are honest.
+    """
     folder = root / slug
     (folder / "lessons").mkdir(parents=True, exist_ok=True)
     (folder / "quizzes").mkdir(exist_ok=True)
@@ -109,7 +125,11 @@ def write_package(
             continue
         name = f"lessons/l{n}.md"
         text = (lesson_titles or {}).get(n, f"Lesson {n}")
-        body = 'Some text [@lee2019].\n\n![A dot](../media/dot.svg "A dot figure")' if n == 1 else "Text."
+        body = (
+            f'Some text [@lee2019].\n\n![A dot](../media/dot.svg "A dot figure")\n\n{filler(30)}'
+            if n == 1
+            else "Text."
+        )
         (folder / name).write_text(lesson(text, body, key=f"l{n}"))
         items.append(name)
     if quiz:
@@ -118,7 +138,10 @@ def write_package(
     module = (
         '[[modules]]\nid = "m1"\ntitle = "Module one"\nitems = [' + ", ".join(f'"{i}"' for i in items) + "]\n"
     )
-    (folder / "course.toml").write_text(manifest(slug, module, title, specialties))
+    honest = lessons >= 1 and 1 not in skip
+    (folder / "course.toml").write_text(
+        manifest(slug, module, title, specialties, minutes=30 if honest else 1, hours=0.5 if honest else 0)
+    )
     for rel, content in (extra_files or {}).items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)

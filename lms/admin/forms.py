@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from lms.auth.models import GRANTABLE_ROLES
@@ -24,3 +24,18 @@ class DisableForm(FlaskForm):
 
 class EnableForm(FlaskForm):
     pass
+
+
+class GrantAttemptForm(FlaskForm):
+    """One extra attempt on a quiz (usually the final) of the current edition, with an audited reason."""
+
+    course = StringField(
+        "Course (slug)", validators=[DataRequired(message="Give the course's slug."), Length(max=80)]
+    )
+    quiz = StringField(
+        "Quiz (key)", default="final", validators=[DataRequired(message="Give the quiz key."), Length(max=80)]
+    )
+    reason = TextAreaField(
+        "Reason (kept in the audit trail)",
+        validators=[DataRequired(message="Give a reason."), Length(max=500)],
+    )

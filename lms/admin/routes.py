@@ -9,12 +9,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from lms.admin import services as admin_services
-from lms.admin.forms import DisableForm, EnableForm, RoleForm
+from lms.admin.forms import DisableForm, EnableForm, GrantAttemptForm, RoleForm
 from lms.auth import services as account_services
 from lms.auth.models import ALL_ROLES, User
 from lms.auth.permissions import role_required
+from lms.catalog.services import get_published_course
 from lms.extensions import db
 from lms.mail import read_outbox
+from lms.quizzes import services as quiz_services
 
 bp = Blueprint("admin", __name__)
 
@@ -70,7 +72,10 @@ def user_detail(user_id: int) -> str:
 
 
 def _render_detail(
-    user: User, role_form: RoleForm | None = None, disable_form: DisableForm | None = None
+    user: User,
+    role_form: RoleForm | None = None,
+    disable_form: DisableForm | None = None,
+    grant_form: GrantAttemptForm | None = None,
 ) -> str:
     return render_template(
         "admin/user_detail.html",
@@ -78,6 +83,7 @@ def _render_detail(
         role_form=role_form or RoleForm(),
         disable_form=disable_form or DisableForm(),
         enable_form=EnableForm(),
+        grant_form=grant_form or GrantAttemptForm(),
         events=admin_services.audit_trail(user),
     )
 
@@ -129,6 +135,29 @@ def enable(user_id: int) -> Response:
         account_services.enable_user(user, actor=current_user)
         db.session.commit()
         flash(f"{user.full_name} can log in again.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int(max=2147483647):user_id>/grant-attempt")
+@role_required("admin")
+def grant_attempt(user_id: int) -> Response | tuple[str, int]:
+    """One extra attempt on a quiz of the current edition (e.g. after three failed finals), audited."""
+    user = _user_or_404(user_id)
+    form = GrantAttemptForm()
+    if not form.validate_on_submit():
+        return _render_detail(user, grant_form=form), 400
+    course = get_published_course(form.course.data.strip())
+    if course is None:
+        form.course.errors.append("No published course has this slug.")
+        return _render_detail(user, grant_form=form), 400
+    try:
+        quiz_services.grant_attempt(user.id, course, form.quiz.data.strip(), form.reason.data, current_user)
+    except quiz_services.GrantError as exc:
+        db.session.rollback()
+        form.quiz.errors.append(str(exc))
+        return _render_detail(user, grant_form=form), 400
+    db.session.commit()
+    flash(f"{user.full_name} may start one extra attempt on {course.title}.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 

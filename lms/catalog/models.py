@@ -33,6 +33,8 @@ class Course(db.Model):
     #: the current version's credit window (release and termination dates), for "closed for credit"
     release_on: Mapped[date | None]
     terminates_on: Mapped[date | None]
+    #: the current version's title, summary, specialties and objectives, normalised by lms.textsearch
+    search_text: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
 
     versions: Mapped[list[CourseVersion]] = relationship(
         back_populates="course", order_by="CourseVersion.number", lazy="raise"
@@ -97,6 +99,8 @@ class Item(db.Model):
     #: lesson body, rendered and sanitised at sync time; deferred so syllabus queries stay light
     html: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
     citations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: the lesson's title and text, normalised by lms.textsearch, for catalog search (deferred like html)
+    search_text: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
 
 
 class MediaAsset(db.Model):

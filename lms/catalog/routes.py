@@ -6,9 +6,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
+from lms.auth.permissions import has_role
 from lms.catalog import services
 from lms.catalog.models import Course
 from lms.extensions import db
+from lms.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__)
 
@@ -28,6 +30,7 @@ def index() -> str:
     return render_template(
         "catalog/index.html",
         courses=courses,
+        lessons=services.matching_lessons(courses, query),
         q=query,
         specialty=specialty,
         specialties=services.all_specialties(),
@@ -38,7 +41,9 @@ def index() -> str:
 def detail(slug: str) -> str:
     course = published_or_404(slug)
     page = services.course_page(course, current_user)
-    return render_template("catalog/detail.html", page=page, form=FlaskForm())
+    staff = any(has_role(current_user, role) for role in ("educator", "admin"))
+    overdue = staff and services.review_is_overdue(page.version, utcnow().date())
+    return render_template("catalog/detail.html", page=page, form=FlaskForm(), review_overdue=overdue)
 
 
 @bp.post("/courses/<slug>/enrol")

@@ -6,14 +6,26 @@ Every function runs a fixed number of queries whatever the size of the course (s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from lms.auth.models import User
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
+from lms.coursepacks.currency import review_overdue
 from lms.extensions import db
-from lms.learning.progress import CourseProgress, Policy, Record, SyllabusItem, course_progress, edition_done
+from lms.learning.progress import (
+    CourseProgress,
+    Policy,
+    Record,
+    SyllabusItem,
+    blocking_items,
+    course_progress,
+    edition_done,
+    gated_keys,
+)
+from lms.textsearch import normalise_search
 from lms.timeutil import utcnow
 
 
@@ -22,20 +34,58 @@ def _escape_like(text: str) -> str:
 
 
 def published_courses(query: str = "", specialty: str = "") -> list[Course]:
-    """Published courses matching a text query (title or summary) and a specialty; one query."""
+    """Published courses matching a text query and a specialty; one query.
+
+    The query is normalised like the stored search text (lms.textsearch) and matched against the course's
+    title, summary, specialties, objectives and syllabus, and against the text of its current lessons.
+    """
     stmt = select(Course).where(Course.status == "published", Course.current_version_no > 0)
-    if query.strip():
-        like = f"%{_escape_like(query.strip())}%"
-        stmt = stmt.where(
-            or_(
-                Course.title.ilike(like, escape="\\"),
-                Course.summary.ilike(like, escape="\\"),
-                Course.specialties.ilike(like, escape="\\"),
+    needle = normalise_search(query)
+    if needle:
+        like = f"%{_escape_like(needle)}%"
+        in_lessons = (
+            select(Item.id)
+            .join(CourseVersion, CourseVersion.id == Item.version_id)
+            .where(
+                CourseVersion.course_id == Course.id,
+                CourseVersion.number == Course.current_version_no,
+                Item.search_text.like(like, escape="\\"),
             )
+            .exists()
         )
+        stmt = stmt.where(or_(Course.search_text.like(like, escape="\\"), in_lessons))
     if specialty:
         stmt = stmt.where(Course.specialties.like(f"%|{_escape_like(specialty)}|%", escape="\\"))
     return list(db.session.scalars(stmt.order_by(Course.title)))
+
+
+@dataclass(frozen=True)
+class LessonMatch:
+    key: str
+    title: str
+
+
+def matching_lessons(courses: list[Course], query: str, limit: int = 3) -> dict[int, list[LessonMatch]]:
+    """The current lessons of ``courses`` whose text matches ``query`` (at most ``limit`` each); one query."""
+    needle = normalise_search(query)
+    if not needle or not courses:
+        return {}
+    current = {(c.id, c.current_version_no) for c in courses}
+    rows = db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.number, Item.key, Item.title)
+        .join(CourseVersion, CourseVersion.id == Item.version_id)
+        .where(
+            CourseVersion.course_id.in_([c.id for c in courses]),
+            Item.kind == "lesson",
+            Item.search_text.like(f"%{_escape_like(needle)}%", escape="\\"),
+        )
+        .order_by(CourseVersion.course_id, Item.position)
+    )
+    found: dict[int, list[LessonMatch]] = {}
+    for course_id, number, key, title in rows:
+        if (course_id, number) in current and len(found.setdefault(course_id, [])) < limit:
+            found[course_id].append(LessonMatch(key, title))
+    return found
 
 
 def all_specialties() -> list[str]:
@@ -60,6 +110,12 @@ def current_version(course: Course) -> CourseVersion:
     version = db.session.scalar(select(CourseVersion).where(is_current_version(course)))
     assert version is not None, f"course {course.slug} has no version {course.current_version_no}"
     return version
+
+
+def review_is_overdue(version: CourseVersion, today: date) -> bool:
+    """Is this published edition's last review more than 12 months before ``today``?"""
+    last = version.details.get("dates", {}).get("last_review")
+    return bool(last) and review_overdue(date.fromisoformat(last), today, status=version.status)
 
 
 def policy_of(version: CourseVersion) -> Policy:
@@ -129,6 +185,8 @@ class CoursePage:
     syllabus: list[SyllabusItem]
     #: done in an earlier edition but changed since: shown for orientation, to be done again
     earlier: set[str] = field(default_factory=set)
+    #: gated items (final, evaluation) that cannot be started yet: the rest is not done
+    locked: set[str] = field(default_factory=set)
 
     @property
     def enrolled(self) -> bool:
@@ -147,15 +205,20 @@ def course_page(course: Course, user: User | Any) -> CoursePage:
     syllabus = to_syllabus(items, by_id)
     done, earlier = done_on_version(user.id, course.id, version, syllabus) if enrolment else (set(), set())
     grouped = [ModuleView(m, [i for i in items if i.module_id == m.id]) for m in modules]
+    policy = policy_of(version)
+    locked = {
+        key for key in gated_keys(policy) if key not in done and blocking_items(syllabus, done, policy, key)
+    }
     return CoursePage(
         course,
         version,
         grouped,
         enrolment,
         done,
-        course_progress(syllabus, done, policy_of(version)),
+        course_progress(syllabus, done, policy),
         syllabus,
         earlier,
+        locked,
     )
 
 

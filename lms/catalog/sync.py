@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from lms.catalog.models import Course, CourseVersion, Item, MediaAsset, Module
 from lms.coursepacks.manifest import CoursePackage, Lesson
 from lms.coursepacks.manifest import Quiz as QuizDef
+from lms.coursepacks.timing import plain_text
 from lms.extensions import db
 from lms.quizzes.models import Question, Quiz
+from lms.textsearch import normalise_search
 
 
 class SyncError(Exception):
@@ -110,6 +112,14 @@ def _set_current(course: Course, pkg: CoursePackage, number: int) -> None:
     course.specialties = "|" + "|".join(pkg.specialties) + "|" if pkg.specialties else ""
     course.release_on = pkg.dates.release
     course.terminates_on = pkg.dates.expiry
+    course.search_text = course_search_text(pkg)
+
+
+def course_search_text(pkg: CoursePackage) -> str:
+    """What catalog search matches a course on (lesson text is searched through its items)."""
+    parts = [pkg.title, pkg.summary, *pkg.specialties, *pkg.objectives]
+    parts += [m.title for m in pkg.modules] + [i.title for m in pkg.modules for i in m.items]
+    return normalise_search(" ".join(parts))
 
 
 def _store_content(pkg: CoursePackage, version: CourseVersion) -> None:
@@ -135,6 +145,7 @@ def _store_content(pkg: CoursePackage, version: CourseVersion) -> None:
                         html=entry.html,
                         content_hash=lesson_hash(entry.html),
                         citations=list(entry.citations),
+                        search_text=normalise_search(entry.title + " " + plain_text(entry.html)),
                     )
                 )
             else:
@@ -159,7 +170,7 @@ def _store_quiz(entry: QuizDef, version: CourseVersion, module: Module, position
         kind=entry.kind,
         position=position,
         title=entry.title,
-        minutes=max(1, len(entry.questions) * 2 // (2 if entry.kind == "survey" else 1)),
+        minutes=entry.minutes,
         content_hash=quiz_hash(entry.settings.as_dict(), [spec_hash(q.spec) for q in entry.questions]),
     )
     db.session.add(item)

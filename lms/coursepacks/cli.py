@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -12,9 +13,11 @@ from sqlalchemy import select
 
 from lms.catalog.models import Course
 from lms.catalog.sync import SyncError, store_package
+from lms.coursepacks.currency import REVIEW_MONTHS, review_overdue
 from lms.coursepacks.loader import load_package
 from lms.coursepacks.sources import FoundPackage, bundled_packages, entry_point_packages, read_path
 from lms.extensions import db
+from lms.timeutil import utcnow
 
 courses_cli = AppGroup("courses", help="Validate, store and list course packages.")
 
@@ -30,8 +33,18 @@ def _all_sources() -> list[FoundPackage]:
 
 @courses_cli.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate_command(paths: tuple[Path, ...]) -> None:
-    """Check course packages (folders or .zip files); exit 1 if any has a problem."""
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The date to judge currency against (YYYY-MM-DD; default: today, UTC).",
+)
+def validate_command(paths: tuple[Path, ...], today: object) -> None:
+    """Check course packages (folders or .zip files); exit 1 if any has a problem.
+
+    A published course reviewed more than 12 months before today gets a "review overdue" warning (exit 0).
+    """
+    day: date = today.date() if today is not None else utcnow().date()  # type: ignore[attr-defined]
     failed = 0
     slugs: dict[str, str] = {}
     for path in paths:
@@ -58,8 +71,15 @@ def validate_command(paths: tuple[Path, ...]) -> None:
             questions = sum(len(q.questions) for q in pkg.quizzes())
             click.echo(
                 f"✓ {path}: {pkg.slug} {pkg.edition} — {len(pkg.modules)} modules, "
-                f"{len(pkg.lessons())} lessons, {len(pkg.quizzes())} quizzes, {questions} questions"
+                f"{len(pkg.lessons())} lessons, {len(pkg.quizzes())} quizzes, {questions} questions, "
+                f"{pkg.total_minutes} minutes of content (pre-test excluded)"
             )
+            if review_overdue(pkg.dates.last_review, day, status=pkg.status):
+                click.echo(
+                    f"  ⚠ warning: {path}/course.toml: dates: review overdue: last_review "
+                    f"{pkg.dates.last_review.isoformat()} is more than {REVIEW_MONTHS} months before "
+                    f"{day.isoformat()}; check the facts and update last_review"
+                )
     sys.exit(1 if failed else 0)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +21,7 @@ from lms.coursepacks.manifest import (
     PROFESSION_KEYS,
     QUIZ_KINDS,
     REVIEW_POLICIES,
+    VIGNETTE,
     CertificatePolicy,
     CompletionPolicy,
     CoursePackage,
@@ -39,6 +40,7 @@ from lms.coursepacks.manifest import (
 from lms.coursepacks.markdown import render_markdown
 from lms.coursepacks.reader import MEDIA_SUFFIXES, PackageFiles
 from lms.coursepacks.svg import svg_problems
+from lms.coursepacks.timing import course_minutes, lesson_minutes, max_hours
 from lms.plugins import QuestionTypeRegistry
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -337,6 +339,7 @@ def _build(
 
     modules = _modules(m.get("modules"), files, registry, out, ref_numbers, media_paths, media_url)
     completion = _completion(m.get("completion"), modules, out)
+    _time_problems(modules, minutes, credit.hours, out)
     if out.problems or release is None or review is None or expiry is None:
         return None
     return CoursePackage(
@@ -362,6 +365,32 @@ def _build(
         needs=_str(m, "needs", f, out, required=False),
         commercial_support=_str(m, "commercial_support", f, out, required=False),
     )
+
+
+def _time_problems(modules: list[Module], estimated: int, hours: float, out: _Collector) -> None:
+    """Honest time: neither the estimate nor the hours offered may exceed what the content takes."""
+    parts = [
+        ("lesson", i.minutes) if isinstance(i, Lesson) else (i.kind, i.minutes)
+        for m in modules
+        for i in m.items
+    ]
+    if not parts:
+        return
+    total = course_minutes(parts)
+    if estimated and estimated > total:
+        out.add(
+            MANIFEST,
+            f'"estimated_minutes" is {estimated} but the content takes {total} minutes '
+            "(lessons at 200 words a minute, 2 minutes per question asked, 1 per survey item)",
+        )
+    limit = max_hours(total)
+    if hours > limit:
+        out.add(
+            MANIFEST,
+            f'"hours" is {hours:g} but the content takes {total} minutes: at most {limit:g} hours '
+            "(the total rounded down to a quarter hour)",
+            "credit",
+        )
 
 
 def _certificate(value: Any, out: _Collector) -> CertificatePolicy:
@@ -583,16 +612,24 @@ def _lesson(
         return None
     if not body.strip():
         out.add(path, "the lesson has no content")
-    words = len(re.findall(r"\w+", body))
-    minutes = front.get("minutes", max(1, round(words / 200)))
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
-        out.add(path, '"minutes" must be a whole number ≥ 1', "front matter")
-        minutes = 1
     rendered = render_markdown(
         body, references=refs, base_dir="lessons", media_exists=media_paths.__contains__, media_url=media_url
     )
     for problem in rendered.problems:
         out.add(path, problem)
+    computed = lesson_minutes(rendered.html)
+    minutes = front.get("minutes", computed)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
+        out.add(path, '"minutes" must be a whole number ≥ 1', "front matter")
+        minutes = computed
+    elif minutes > computed:
+        authored, minutes = minutes, computed
+        out.add(
+            path,
+            f'"minutes" is {authored} but the lesson reads in {computed} '
+            f"(ceil(words / 200) over its text); give at most {computed} or leave it out",
+            "front matter",
+        )
     return Lesson(key, path, title.strip(), minutes, rendered.html, tuple(rendered.citations))
 
 
@@ -603,6 +640,8 @@ QUIZ_FIELDS = {
     "intro",
     "pass_mark",
     "max_attempts",
+    "attempts_per_set",
+    "lockout_hours",
     "cooldown_minutes",
     "time_limit_minutes",
     "shuffle_questions",
@@ -620,6 +659,8 @@ def quiz_settings(q: Mapping[str, Any], file: str, out: _Collector) -> QuizSetti
     return QuizSettings(
         pass_mark=_number(q, "pass_mark", file, out, default=80.0, high=100),
         max_attempts=_int(q, "max_attempts", file, out),
+        attempts_per_set=_int(q, "attempts_per_set", file, out),
+        lockout_hours=_int(q, "lockout_hours", file, out),
         cooldown_minutes=_int(q, "cooldown_minutes", file, out),
         time_limit_minutes=_int(q, "time_limit_minutes", file, out),
         shuffle_questions=_bool(q, "shuffle_questions", file, out, default=False),
@@ -652,6 +693,8 @@ def _quiz(
     title = _str(q, "title", path, out)
     kind = _choice(q, "kind", QUIZ_KINDS, path, out, default="quiz")
     settings = quiz_settings(q, path, out)
+    if kind == "final":
+        settings = _final_review(q, settings, path, out)
     intro = render_markdown(
         q.get("intro", "") if isinstance(q.get("intro"), str) else "",
         references=refs,
@@ -664,7 +707,49 @@ def _quiz(
     questions = _questions(q.get("questions"), path, kind, registry, out, refs, media_paths, media_url)
     if settings.draw and questions and settings.draw > len(questions):
         out.add(path, f'"draw" is {settings.draw} but the quiz has only {len(questions)} questions')
+    elif kind == "final" and settings.draw and questions:
+        _final_pool_problems(path, settings.draw, questions, out)
+    if settings.lockout_hours and not settings.attempts_per_set:
+        out.add(
+            path, '"lockout_hours" needs "attempts_per_set" (the size of a set of attempts)', "lockout_hours"
+        )
     return Quiz(key, path, title, kind, intro.html, settings, tuple(questions))
+
+
+def _final_review(q: Mapping[str, Any], settings: QuizSettings, path: str, out: _Collector) -> QuizSettings:
+    """A final shows correct answers only after a pass, so a failed attempt cannot be copied into the next:
+    it defaults to ``after_pass`` and may not ask for "answers" or "correctness"."""
+    if "review" not in q:
+        return replace(settings, review="after_pass")
+    if settings.review in ("answers", "correctness"):
+        out.add(
+            path,
+            f'a final may not show {settings.review} to a learner who has not passed: use "after_pass" '
+            '(or "score" or "never")',
+            "review",
+        )
+    return settings
+
+
+def _final_pool_problems(path: str, draw: int, questions: list[QuestionDef], out: _Collector) -> None:
+    """A final that draws must draw from a pool of at least 1.5 × draw, at least half vignettes per draw."""
+    needed_pool = -(-3 * draw // 2)
+    if len(questions) < needed_pool:
+        out.add(
+            path,
+            f"a final drawing {draw} questions needs a pool of at least {needed_pool} (1.5 × draw); "
+            f"it has {len(questions)}",
+            "draw",
+        )
+    vignettes = sum(1 for q in questions if VIGNETTE in (q.spec.get("tags") or []))
+    needed_vignettes = -(-draw // 2)
+    if vignettes < needed_vignettes:
+        out.add(
+            path,
+            f'a final drawing {draw} questions needs at least {needed_vignettes} tagged "{VIGNETTE}" '
+            f"(half the draw); it has {vignettes}",
+            "draw",
+        )
 
 
 def _questions(

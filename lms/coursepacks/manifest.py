@@ -6,12 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from lms.coursepacks.timing import course_minutes, quiz_minutes
+
 PROFESSION_KEYS = ("physician", "nurse", "pharmacist", "genetic_counsellor", "researcher", "other")
 #: "pretest" is an optional, ungraded self-check before the course: scored for the learner, never required.
 QUIZ_KINDS = ("quiz", "final", "survey", "pretest")
 GRADING_METHODS = ("highest", "latest", "first", "average")
 REVIEW_POLICIES = ("score", "correctness", "answers", "after_pass", "never")
 NAVIGATION = ("one_page", "sequential")
+#: the question tag that marks a clinical vignette; a drawn final is at least half vignettes
+VIGNETTE = "vignette"
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,10 @@ class QuestionDef:
 class QuizSettings:
     pass_mark: float = 80.0
     max_attempts: int = 0
+    #: attempts come in sets of this many (0: no sets); a used-up set locks the quiz for ``lockout_hours``
+    attempts_per_set: int = 0
+    #: hours after the last submission of a used-up set before the next set opens
+    lockout_hours: int = 0
     cooldown_minutes: int = 0
     time_limit_minutes: int = 0
     shuffle_questions: bool = False
@@ -126,6 +134,16 @@ class Quiz:
     @property
     def graded(self) -> bool:
         return self.kind != "survey"
+
+    @property
+    def asked(self) -> int:
+        """How many questions one attempt asks: the draw if set, else all of them."""
+        n = len(self.questions)
+        return min(n, self.settings.draw) if self.settings.draw else n
+
+    @property
+    def minutes(self) -> int:
+        return quiz_minutes(self.kind, self.asked)
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,17 @@ class CoursePackage:
 
     def quizzes(self) -> list[Quiz]:
         return [i for m in self.modules for i in m.items if isinstance(i, Quiz)]
+
+    @property
+    def total_minutes(self) -> int:
+        """The honest course total: every lesson and quiz, the optional pre-test left out."""
+        return course_minutes(
+            [
+                ("lesson", i.minutes) if isinstance(i, Lesson) else (i.kind, i.minutes)
+                for m in self.modules
+                for i in m.items
+            ]
+        )
 
     def metadata(self) -> dict[str, Any]:
         """The manifest facts shown to learners, as JSON-able data."""

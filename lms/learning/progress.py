@@ -101,6 +101,37 @@ def required_keys(items: Sequence[SyllabusItem], policy: Policy) -> list[str]:
     return keys
 
 
+def gated_keys(policy: Policy) -> tuple[str, ...]:
+    """The items a gated policy holds back: the final assessment and the evaluation (when named)."""
+    if not policy.gated:
+        return ()
+    return tuple(key for key in (policy.final_quiz, policy.evaluation) if key)
+
+
+def blocking_items(
+    items: Sequence[SyllabusItem], done: Collection[str], policy: Policy, key: str
+) -> list[SyllabusItem]:
+    """What must still be done (on this edition) before ``key`` may be started, in syllabus order.
+
+    Under a gated policy the final opens when every other required item is done, and the evaluation when
+    everything else required, the final included, is done: an evaluation before the final, or a final
+    before the lessons are read, is what an accreditor would not accept. Ungated items, or an ungated
+    policy, are never blocked.
+    """
+    if key not in gated_keys(policy):
+        return []
+    held_back = {policy.final_quiz, policy.evaluation} if key == policy.final_quiz else {key}
+    required = set(required_keys(items, policy)) - held_back
+    if key == policy.evaluation and policy.final_quiz:
+        required.add(policy.final_quiz)  # the final opens the evaluation even when quizzes are not required
+    return [item for item in items if item.key in required and item.key not in done]
+
+
+def gate_open(items: Sequence[SyllabusItem], done: Collection[str], policy: Policy, key: str) -> bool:
+    """May ``key`` be started now? (True for every item that is not gated.)"""
+    return not blocking_items(items, done, policy, key)
+
+
 def next_item(items: Sequence[SyllabusItem], done: Collection[str]) -> SyllabusItem | None:
     """Where to resume: the first item in syllabus order not yet done (None when everything is done)."""
     return next((item for item in items if item.key not in done), None)

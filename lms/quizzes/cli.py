@@ -10,12 +10,14 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from lms.auth.services import get_user_by_email
 from lms.catalog.models import Course
 from lms.coursepacks.gift import GiftEncodingError, decode
 from lms.extensions import db
 from lms.quizzes import bank
+from lms.quizzes.services import GrantError, grant_attempt
 
-quizzes_cli = AppGroup("quizzes", help="Question bank: GIFT import and export.")
+quizzes_cli = AppGroup("quizzes", help="Question bank: GIFT import and export; extra attempts.")
 
 
 def _course_or_exit(slug: str) -> Course:
@@ -78,3 +80,29 @@ def export_gift_command(slug: str, quiz_key: str | None, output: Path | None) ->
         click.echo(f"Not exported: {key} (its question type has no GIFT form)", err=True)
     for difference in export.differences:
         click.echo(f"Moodle grades differently: {difference}", err=True)
+
+
+@quizzes_cli.command("grant-attempt")
+@click.argument("email")
+@click.option("--course", "slug", required=True, help="Slug of the course.")
+@click.option(
+    "--quiz", "quiz_key", required=True, help="Key of the quiz (e.g. the final) in the current edition."
+)
+@click.option("--reason", required=True, help="Why the extra attempt is granted (kept in the audit log).")
+def grant_attempt_command(email: str, slug: str, quiz_key: str, reason: str) -> None:
+    """Grant a learner one extra attempt on a quiz of the current edition (lock or not); audited."""
+    course = _course_or_exit(slug)
+    learner = get_user_by_email(email)
+    if learner is None:
+        click.echo(f"Error: no account with email {email!r}.", err=True)
+        sys.exit(1)
+    try:
+        grant = grant_attempt(learner.id, course, quiz_key, reason, None)
+    except GrantError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(
+        f"Granted {learner.email} one extra attempt on {course.slug}/{grant.quiz_key} (grant {grant.id})."
+    )

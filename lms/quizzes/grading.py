@@ -6,7 +6,7 @@ Nothing here touches the database or the request; services pass plain data in.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,15 +14,46 @@ from typing import Any
 from lms.qtypes.base import Grade
 
 
-def draw_questions(keys: Sequence[str], seed: int, *, draw: int = 0, shuffle: bool = False) -> list[str]:
+def stratified_counts(pool: int, tagged: int, draw: int) -> int:
+    """How many of ``draw`` questions come from the ``tagged`` ones in a pool of ``pool``.
+
+    At least half of the draw (rounded up) when the pool holds that many tagged questions, more when the
+    pool's share is larger (proportional); when it holds fewer, the pool's proportion (rounded), so a thin
+    pool does not show the same few vignettes every time. Never more than are tagged or than are drawn.
+    """
+    if draw <= 0 or pool <= 0 or tagged <= 0:
+        return 0
+    half = -(-draw // 2)
+    share = round(draw * tagged / pool)
+    wanted = max(half, share) if tagged >= half else share
+    # the untagged rest cannot fill the draw: take more tagged ones
+    wanted = max(wanted, draw - (pool - tagged))
+    return max(0, min(wanted, tagged, draw))
+
+
+def draw_questions(
+    keys: Sequence[str],
+    seed: int,
+    *,
+    draw: int = 0,
+    shuffle: bool = False,
+    tagged: Collection[str] = (),
+) -> list[str]:
     """The questions of one attempt, in order: a pool of ``draw`` of them if set, shuffled if asked.
 
+    When ``tagged`` (the pool's vignette keys) is given, the draw is stratified: see ``stratified_counts``.
     Deterministic in ``seed``, so the same attempt always shows (and reviews) the same order.
     """
     rng = random.Random(seed)
     chosen = list(keys)
     if 0 < draw < len(chosen):
-        picked = set(rng.sample(chosen, draw))
+        marked = [k for k in chosen if k in tagged]
+        if marked:
+            others = [k for k in chosen if k not in tagged]
+            n_marked = stratified_counts(len(chosen), len(marked), draw)
+            picked = set(rng.sample(marked, n_marked)) | set(rng.sample(others, draw - n_marked))
+        else:
+            picked = set(rng.sample(chosen, draw))
         chosen = [k for k in chosen if k in picked]
     if shuffle:
         rng.shuffle(chosen)
@@ -37,21 +68,100 @@ class StartCheck:
     attempts_left: int | None = None  # None = unlimited
 
 
+def when_in_words(moment: datetime) -> str:
+    """A UTC time as people read it: "Wednesday 2 December 2026 at 14:05 UTC"."""
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+
+
 def can_start(
-    settings: Mapping[str, Any], submitted_times: Sequence[datetime], now: datetime, *, passed: bool = False
+    settings: Mapping[str, Any],
+    submitted_times: Sequence[datetime],
+    now: datetime,
+    *,
+    passed: bool = False,
+    grants: Sequence[datetime] = (),
 ) -> StartCheck:
-    """May the learner start another attempt? ``submitted_times`` are their submitted attempts' times."""
+    """May the learner start another attempt? ``submitted_times`` are their submitted attempts' times
+    (on this edition), ``grants`` the times an admin granted them an extra attempt.
+
+    With ``attempts_per_set`` (e.g. 3) attempts come in sets: once a set is used up, the next set opens
+    ``lockout_hours`` after the last submission. A grant gives one attempt at once, lock or not, and is used
+    by the next submission after it. ``max_attempts`` still caps the total (0: no cap).
+    """
     max_attempts = int(settings.get("max_attempts", 0) or 0)
-    used = len(submitted_times)
-    left = None if max_attempts == 0 else max(0, max_attempts - used)
+    unused_grants = _unused_grants(submitted_times, grants)
+    # granted attempts come on top of the cap: the submissions that used a grant do not count against it
+    used = len(submitted_times) - (len(grants) - unused_grants)
+    left = None if max_attempts == 0 else max(0, max_attempts - used) + unused_grants
     if left == 0:
         return StartCheck(False, f"You have used all {max_attempts} attempts for this quiz.", None, 0)
+    per_set = int(settings.get("attempts_per_set", 0) or 0)
+    if per_set:
+        set_left, locked_until = _set_state(
+            per_set, int(settings.get("lockout_hours", 0) or 0), submitted_times, grants, now
+        )
+        if locked_until is not None and not unused_grants and not passed:
+            return StartCheck(
+                False,
+                f"You have used the {per_set} attempts of this set. A new set of {per_set} opens on "
+                f"{when_in_words(locked_until)}.",
+                locked_until,
+                0,
+            )
+        in_set = set_left + unused_grants
+        left = in_set if left is None else min(left, in_set)
     cooldown = int(settings.get("cooldown_minutes", 0) or 0)
-    if cooldown and submitted_times:
+    if cooldown and submitted_times and not unused_grants:
         ready = max(submitted_times) + timedelta(minutes=cooldown)
         if now < ready:
-            return StartCheck(False, "Please wait before your next attempt.", ready, left)
+            return StartCheck(
+                False,
+                f"Please wait before your next attempt: you can start again on {when_in_words(ready)}.",
+                ready,
+                left,
+            )
     return StartCheck(True, "", None, left)
+
+
+def _unused_grants(submitted_times: Sequence[datetime], grants: Sequence[datetime]) -> int:
+    """Grants not yet used: each grant is used by the first submission after it."""
+    unused = 0
+    events = sorted([(t, 0) for t in grants] + [(t, 1) for t in submitted_times])
+    for _, is_submission in events:
+        if not is_submission:
+            unused += 1
+        elif unused:
+            unused -= 1
+    return unused
+
+
+def _set_state(
+    per_set: int,
+    lockout_hours: int,
+    submitted_times: Sequence[datetime],
+    grants: Sequence[datetime],
+    now: datetime,
+) -> tuple[int, datetime | None]:
+    """(attempts left in the current set, when the lock ends or None), replaying submissions and grants."""
+    left, locked_until, extra = per_set, None, 0
+    lockout = timedelta(hours=lockout_hours)
+    for moment, is_submission in sorted([(t, 0) for t in grants] + [(t, 1) for t in submitted_times]):
+        if not is_submission:
+            extra += 1
+            continue
+        if locked_until is not None and moment >= locked_until:
+            left, locked_until = per_set, None
+        if extra:
+            extra -= 1  # the granted attempt: outside the set; a lock runs from this last submission
+            if locked_until is not None:
+                locked_until = moment + lockout
+            continue
+        left = max(0, left - 1)
+        if left == 0:
+            locked_until = moment + lockout
+    if locked_until is not None and now >= locked_until:
+        return per_set, None
+    return left, locked_until
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,23 @@ class BankQuestion(db.Model):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AttemptGrant(db.Model):
+    """One extra attempt an admin granted a learner on one edition's quiz, with the reason (also audited).
+
+    A grant lets the learner start one attempt beyond the attempt rules (even while locked out); it is used
+    up by the next attempt submitted after it.
+    """
+
+    __tablename__ = "attempt_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    #: the quiz of the edition the grant is for: grants count per edition, like attempts
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id", ondelete="CASCADE"), index=True)
+    quiz_key: Mapped[str] = mapped_column(String(80))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

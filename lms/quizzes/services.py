@@ -15,14 +15,17 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from lms.auth.services import audit
 from lms.catalog.models import Course, CourseVersion, Item
-from lms.catalog.services import is_current_version
+from lms.catalog.services import is_current_version, policy_of, progress_records, syllabus_rows
+from lms.coursepacks.manifest import VIGNETTE
 from lms.extensions import db
+from lms.learning.progress import SyllabusItem, blocking_items, edition_done, gated_keys
 from lms.learning.services import record_completion
 from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
 from lms.qtypes.base import Grade, is_blank
 from lms.quizzes import grading
-from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from lms.quizzes.models import Attempt, AttemptAnswer, AttemptGrant, Question, Quiz
 from lms.timeutil import utcnow
 
 
@@ -41,6 +44,8 @@ class QuizOverview:
     passed: bool
     missing_types: list[str]
     question_count: int
+    #: required items still to do before this (gated) quiz opens, in syllabus order
+    blocking: list[SyllabusItem] = field(default_factory=list)
 
 
 def current_quiz(course: Course, key: str) -> tuple[Quiz, Item, CourseVersion] | None:
@@ -59,6 +64,42 @@ def user_attempts(user_id: int, course_id: int, quiz_key: str) -> list[Attempt]:
             select(Attempt)
             .where(Attempt.user_id == user_id, Attempt.course_id == course_id, Attempt.quiz_key == quiz_key)
             .order_by(Attempt.number)
+        )
+    )
+
+
+def gate_blockers(user_id: int, course: Course, quiz: Quiz) -> list[SyllabusItem]:
+    """What the learner must still do on this edition before ``quiz`` opens (empty when it is not gated).
+
+    Costs nothing for an ungated quiz and two queries (syllabus, progress) for the final or evaluation.
+    """
+    version = db.session.get(CourseVersion, quiz.version_id)
+    assert version is not None
+    policy = policy_of(version)
+    if quiz.key not in gated_keys(policy):
+        return []
+    syllabus = [SyllabusItem(i.key, i.kind, i.title, "", i.content_hash) for i in syllabus_rows(version.id)]
+    done = edition_done(syllabus, progress_records(user_id, course.id), version.number, policy)
+    return blocking_items(syllabus, done, policy, quiz.key)
+
+
+def gate_message(blocking: list[SyllabusItem]) -> str:
+    """The learner-facing reason a gated quiz cannot start yet."""
+    names = ", ".join(f"“{i.title or i.key}”" for i in blocking[:5])
+    more = f" and {len(blocking) - 5} more" if len(blocking) > 5 else ""
+    return (
+        f"This opens once every other required part of the course is done on this edition. Still to do: "
+        f"{names}{more}."
+    )
+
+
+def grant_times(user_id: int, quiz: Quiz) -> list[datetime]:
+    """When an admin granted this learner an extra attempt on this edition's quiz."""
+    return list(
+        db.session.scalars(
+            select(AttemptGrant.granted_at).where(
+                AttemptGrant.user_id == user_id, AttemptGrant.quiz_id == quiz.id
+            )
         )
     )
 
@@ -92,9 +133,18 @@ def overview(
     )
     if settings.get("draw"):
         count = min(count, settings["draw"])
-    check = grading.can_start(settings, [a.submitted_at for a in submitted if a.submitted_at], now)
+    check = grading.can_start(
+        settings,
+        [a.submitted_at for a in submitted if a.submitted_at],
+        now,
+        passed=passed,
+        grants=grant_times(user_id, quiz) if quiz.graded else (),
+    )
     if not quiz.graded and submitted:
         check = grading.StartCheck(False, "You have already submitted this evaluation. Thank you.", None, 0)
+    blocking = gate_blockers(user_id, course, quiz) if in_progress is None else []
+    if blocking and check.allowed:
+        check = grading.StartCheck(False, gate_message(blocking), None, check.attempts_left)
     return QuizOverview(
         quiz,
         item,
@@ -105,6 +155,7 @@ def overview(
         passed,
         sorted(t for t in types if t not in registry),
         count,
+        blocking,
     )
 
 
@@ -134,7 +185,12 @@ def start_attempt(
     submitted = [a.submitted_at for a in attempts if a.submitted and a.submitted_at and a.quiz_id == quiz.id]
     if not quiz.graded and submitted:
         raise QuizError("You have already submitted this evaluation.")
-    check = grading.can_start(quiz.settings, submitted, now)
+    blocking = gate_blockers(user_id, course, quiz)
+    if blocking:
+        raise QuizError(gate_message(blocking))
+    passed = quiz.graded and any(a.passed for a in attempts if a.submitted and a.quiz_id == quiz.id)
+    grants = grant_times(user_id, quiz) if quiz.graded else ()
+    check = grading.can_start(quiz.settings, submitted, now, passed=passed, grants=grants)
     if not check.allowed:
         raise QuizError(check.reason)
     seed = seed if seed is not None else secrets.randbits(62)
@@ -144,6 +200,7 @@ def start_attempt(
         seed,
         draw=settings.get("draw", 0),
         shuffle=settings.get("shuffle_questions", False),
+        tagged={q.key for q in questions if VIGNETTE in (q.spec.get("tags") or [])},
     )
     by_key = {q.key: q for q in questions}
     limit = settings.get("time_limit_minutes", 0)
@@ -388,3 +445,41 @@ def review_rows(attempt: Attempt, registry: QuestionTypeRegistry, references: li
             detail = {"error": str(exc)}
         rows.append(ReviewRow(n, q, answer, detail, refs.get(q.reference)))
     return rows
+
+
+class GrantError(Exception):
+    """An extra attempt cannot be granted (unknown learner, course or quiz, or no reason); for the admin."""
+
+
+def grant_attempt(
+    learner_id: int, course: Course, quiz_key: str, reason: str, granted_by: Any, now: datetime | None = None
+) -> AttemptGrant:
+    """Grant one extra attempt on the current edition's quiz ``quiz_key``, with an audited reason."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise GrantError("Give a reason: an extra attempt is recorded for the audit trail.")
+    found = current_quiz(course, quiz_key)
+    if found is None:
+        raise GrantError(f"{course.slug} has no quiz {quiz_key!r} in its current edition.")
+    quiz = found[0]
+    grant = AttemptGrant(
+        user_id=learner_id,
+        course_id=course.id,
+        quiz_id=quiz.id,
+        quiz_key=quiz.key,
+        granted_by_id=getattr(granted_by, "id", None),
+        reason=reason,
+        granted_at=now,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    audit(
+        granted_by,
+        "attempt.grant",
+        "user",
+        learner_id,
+        f"{course.slug} {quiz.key} (quiz {quiz.id}): {reason}",
+    )
+    db.session.flush()
+    return grant

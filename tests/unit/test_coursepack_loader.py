@@ -12,7 +12,7 @@ from lms.coursepacks.loader import load_package
 from lms.coursepacks.manifest import Lesson, Quiz
 from lms.coursepacks.reader import MAX_FILE_BYTES, read_folder, read_zip
 from lms.plugins import build_registries
-from tests.packages import QUIZ, lesson, write_package, zip_folder
+from tests.packages import QUIZ, filler, lesson, write_package, zip_folder
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_good_package_parses_to_frozen_dataclasses(tmp_path, registry):
     assert pkg.slug == "test-course"
     assert [type(i) for i in pkg.modules[0].items] == [Lesson, Lesson, Quiz]
     first = pkg.modules[0].items[0]
-    assert first.key == "l1" and first.title == "Lesson 1" and first.minutes == 5
+    assert first.key == "l1" and first.title == "Lesson 1" and first.minutes == 31
     assert '<figure><img src="/courses/test-course/media/dot.svg"' in first.html
     assert "<figcaption>A dot figure</figcaption>" in first.html
     assert 'href="#ref-lee2019"' in first.html
@@ -54,7 +54,7 @@ def test_good_package_parses_to_frozen_dataclasses(tmp_path, registry):
 
 def test_title_from_first_heading(tmp_path, registry):
     folder = write_package(tmp_path, lessons=1)
-    (folder / "lessons" / "l1.md").write_text("# A heading title\n\nBody text here.\n")
+    (folder / "lessons" / "l1.md").write_text(f"# A heading title\n\nBody text here. {filler(30)}\n")
     pkg = load_package(read_folder(folder), registry).package
     assert pkg.lessons()[0].title == "A heading title"
     assert pkg.lessons()[0].key == "l1"
@@ -270,3 +270,116 @@ def test_bundled_courses_are_valid(registry):
         assert result.problems == [], (folder.name, [str(p) for p in result.problems][:5])
         assert result.package.slug not in slugs
         slugs.add(result.package.slug)
+
+
+# Honest time and final pools (issue 12).
+
+
+def _tf(n: int, tags: str = "") -> str:
+    return (
+        f'[[questions]]\nid = "t{n}"\ntype = "true_false"\nprompt = "Statement {n}."\nanswer = true\n'
+        f'feedback_true = "Yes."\nfeedback_false = "No."\n{tags}\n'
+    )
+
+
+def test_lesson_minutes_are_computed_and_authored_minutes_may_not_exceed_them(tmp_path, registry):
+    folder = write_package(tmp_path, lessons=2)
+    pkg = load_package(read_folder(folder), registry).package
+    assert [lsn.minutes for lsn in pkg.lessons()] == [31, 1]  # 6000 filler words + a few; "Text."
+    assert pkg.quizzes()[0].minutes == 4  # two questions at 2 minutes
+    assert pkg.total_minutes == 36
+    (folder / "lessons" / "l2.md").write_text(lesson("Lesson 2", "Short text.", key="l2", minutes=5))
+    problems = problems_of(folder, registry)
+    assert problems == [
+        'lessons/l2.md: front matter: "minutes" is 5 but the lesson reads in 1 (ceil(words / 200) over its '
+        "text); give at most 1 or leave it out"
+    ]
+
+
+def test_estimated_minutes_and_hours_may_not_exceed_the_computed_total(tmp_path, registry):
+    folder = write_package(tmp_path, lessons=2)  # 31 + 1 + 4 = 36 minutes
+    text = (folder / "course.toml").read_text()
+    (folder / "course.toml").write_text(
+        text.replace("estimated_minutes = 30", "estimated_minutes = 37").replace(
+            "hours = 0.5", "hours = 0.75"
+        )
+    )
+    problems = problems_of(folder, registry)
+    assert any(
+        p.startswith('course.toml: "estimated_minutes" is 37 but the content takes 36') for p in problems
+    )
+    assert any(
+        p.startswith('course.toml: credit: "hours" is 0.75') and "at most 0.5 hours" in p for p in problems
+    )
+    (folder / "course.toml").write_text(text.replace("estimated_minutes = 30", "estimated_minutes = 36"))
+    assert problems_of(folder, registry) == []
+
+
+def test_pretest_is_not_part_of_the_course_total(tmp_path, registry):
+    pretest = 'title = "Pre-test"\nkind = "pretest"\n' + "".join(_tf(n) for n in range(1, 11))
+    folder = write_package(tmp_path, lessons=1, quiz=False, extra_files={"quizzes/pre.toml": pretest})
+    text = (
+        (folder / "course.toml")
+        .read_text()
+        .replace('items = ["lessons/l1.md"]', 'items = ["quizzes/pre.toml", "lessons/l1.md"]')
+    )
+    # 31 minutes of lesson; the pre-test's 20 minutes do not count
+    (folder / "course.toml").write_text(text.replace("estimated_minutes = 30", "estimated_minutes = 32"))
+    assert any(
+        '"estimated_minutes" is 32 but the content takes 31' in p for p in problems_of(folder, registry)
+    )
+
+
+def _final_package(tmp_path, questions: str, draw: int, extra: str = "") -> Path:
+    final = f'title = "Final"\nkind = "final"\ndraw = {draw}\n{extra}\n' + questions
+    return write_package(tmp_path, lessons=1, extra_files={"quizzes/final.toml": final}, quiz=False)
+
+
+def _with_final(folder: Path) -> Path:
+    text = (folder / "course.toml").read_text()
+    (folder / "course.toml").write_text(
+        text.replace('items = ["lessons/l1.md"]', 'items = ["lessons/l1.md", "quizzes/final.toml"]')
+    )
+    return folder
+
+
+def test_final_draw_needs_a_pool_of_one_and_a_half_times_and_half_vignettes(tmp_path, registry):
+    vignette = 'tags = ["vignette"]'
+    small = "".join(_tf(n, vignette if n <= 3 else "") for n in range(1, 6))  # 5 questions, 3 vignettes
+    problems = problems_of(_with_final(_final_package(tmp_path / "a", small, draw=4)), registry)
+    assert (
+        "quizzes/final.toml: draw: a final drawing 4 questions needs a pool of at least 6 (1.5 × draw); "
+        "it has 5" in problems
+    )
+    few = "".join(_tf(n, vignette if n <= 2 else "") for n in range(1, 10))  # 9 questions, 2 vignettes
+    problems = problems_of(_with_final(_final_package(tmp_path / "b", few, draw=6)), registry)
+    assert problems == [
+        'quizzes/final.toml: draw: a final drawing 6 questions needs at least 3 tagged "vignette" '
+        "(half the draw); it has 2"
+    ]
+    good = "".join(_tf(n, vignette if n <= 3 else "") for n in range(1, 10))
+    assert problems_of(_with_final(_final_package(tmp_path / "c", good, draw=6)), registry) == []
+
+
+def test_lockout_hours_needs_attempts_per_set(tmp_path, registry):
+    questions = "".join(_tf(n) for n in range(1, 3))
+    folder = _with_final(_final_package(tmp_path, questions, draw=0, extra="lockout_hours = 24"))
+    assert problems_of(folder, registry) == [
+        'quizzes/final.toml: lockout_hours: "lockout_hours" needs "attempts_per_set" '
+        "(the size of a set of attempts)"
+    ]
+
+
+def test_finals_show_answers_only_after_a_pass(tmp_path, registry):
+    questions = "".join(_tf(n) for n in range(1, 3))
+    folder = _with_final(_final_package(tmp_path / "a", questions, draw=0))
+    final = next(q for q in load_package(read_folder(folder), registry).package.quizzes() if q.key == "final")
+    assert final.settings.review == "after_pass"  # the default for a final
+    for policy in ("answers", "correctness"):
+        folder = _with_final(
+            _final_package(tmp_path / policy, questions, draw=0, extra=f'review = "{policy}"')
+        )
+        assert problems_of(folder, registry) == [
+            f"quizzes/final.toml: review: a final may not show {policy} to a learner who has not passed: "
+            'use "after_pass" (or "score" or "never")'
+        ]

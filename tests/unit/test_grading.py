@@ -97,3 +97,92 @@ def test_is_late():
     assert not is_late(NOW, NOW)
     assert is_late(NOW, NOW + timedelta(seconds=1))
     assert not is_late(NOW, NOW + timedelta(seconds=4), grace_seconds=5)
+
+
+# Attempt sets with a lockout, and admin grants (issue 12).
+
+from lms.quizzes.grading import stratified_counts, when_in_words  # noqa: E402
+
+SETS = {"attempts_per_set": 3, "lockout_hours": 24}
+
+
+def test_three_attempts_then_locked_for_24_hours_after_the_last_submission():
+    times = [NOW - timedelta(hours=3), NOW - timedelta(hours=2), NOW - timedelta(hours=1)]
+    assert can_start(SETS, times[:2], NOW).attempts_left == 1
+    check = can_start(SETS, times, NOW)
+    assert not check.allowed and check.wait_until == times[-1] + timedelta(hours=24)
+    assert "Friday 27 November 2026 at 11:00 UTC" in check.reason
+    again = can_start(SETS, times, times[-1] + timedelta(hours=24))
+    assert again.allowed and again.attempts_left == 3
+
+
+def test_second_set_locks_again_after_its_third_failure():
+    first = [NOW, NOW + timedelta(minutes=10), NOW + timedelta(minutes=20)]
+    second = [NOW + timedelta(days=2, minutes=m) for m in (0, 10, 20)]
+    assert can_start(SETS, first + second[:2], NOW + timedelta(days=2, hours=1)).attempts_left == 1
+    check = can_start(SETS, first + second, NOW + timedelta(days=2, hours=1))
+    assert not check.allowed and check.wait_until == second[-1] + timedelta(hours=24)
+
+
+def test_a_pass_does_not_lock_and_attempts_on_earlier_editions_are_not_passed_in():
+    times = [NOW - timedelta(hours=3), NOW - timedelta(hours=2), NOW - timedelta(hours=1)]
+    assert can_start(SETS, times, NOW, passed=True).allowed
+
+
+def test_a_grant_opens_one_attempt_at_once_even_while_locked():
+    times = [NOW - timedelta(hours=3), NOW - timedelta(hours=2), NOW - timedelta(hours=1)]
+    granted = [NOW - timedelta(minutes=30)]
+    check = can_start(SETS, times, NOW, grants=granted)
+    assert check.allowed and check.attempts_left == 1
+    used = [*times, NOW + timedelta(minutes=5)]
+    later = can_start(SETS, used, NOW + timedelta(minutes=10), grants=granted)
+    assert not later.allowed and later.wait_until == used[-1] + timedelta(hours=24)
+
+
+def test_a_grant_is_used_by_the_next_submission_and_that_attempt_is_outside_the_set():
+    times = [NOW - timedelta(hours=1)]
+    assert can_start(SETS, [], NOW, grants=[NOW - timedelta(hours=2)]).attempts_left == 4
+    assert can_start(SETS, times, NOW, grants=[NOW - timedelta(hours=2)]).attempts_left == 3
+
+
+def test_when_in_words():
+    assert when_in_words(datetime(2026, 12, 2, 14, 5)) == "Wednesday 2 December 2026 at 14:05 UTC"
+
+
+# Stratified draw: at least half vignettes when the pool has enough.
+
+POOL = [f"k{i}" for i in range(15)]
+VIGNETTES = {f"k{i}" for i in range(0, 15, 2)}  # 8 of 15
+
+
+@pytest.mark.parametrize(
+    ("pool", "tagged", "draw", "expected"),
+    [(15, 8, 10, 5), (15, 12, 10, 8), (15, 3, 10, 2), (15, 0, 10, 0), (10, 9, 8, 7), (10, 5, 9, 5)],
+)
+def test_stratified_counts(pool, tagged, draw, expected):
+    assert stratified_counts(pool, tagged, draw) == expected
+
+
+def test_stratified_draw_is_at_least_half_vignettes_and_deterministic():
+    for seed in range(50):
+        drawn = draw_questions(POOL, seed, draw=10, tagged=VIGNETTES)
+        assert len(drawn) == 10 and len(set(drawn)) == 10
+        assert sum(1 for k in drawn if k in VIGNETTES) >= 5
+        assert drawn == draw_questions(POOL, seed, draw=10, tagged=VIGNETTES)
+    assert len({tuple(draw_questions(POOL, s, draw=10, tagged=VIGNETTES)) for s in range(20)}) > 1
+
+
+def test_untagged_pool_draws_as_before():
+    assert draw_questions(POOL, 7, draw=5) == draw_questions(POOL, 7, draw=5, tagged=set())
+
+
+def test_a_grant_adds_one_attempt_beyond_max_attempts():
+    times = [NOW - timedelta(hours=3), NOW - timedelta(hours=2)]
+    capped = {"max_attempts": 2}
+    assert not can_start(capped, times, NOW).allowed
+    granted = [NOW - timedelta(minutes=30)]
+    check = can_start(capped, times, NOW, grants=granted)
+    assert check.allowed and check.attempts_left == 1
+    assert not can_start(
+        capped, [*times, NOW + timedelta(minutes=1)], NOW + timedelta(minutes=2), grants=granted
+    ).allowed

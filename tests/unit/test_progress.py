@@ -71,3 +71,44 @@ def test_next_item_and_neighbours():
     assert neighbours(ITEMS, "l1")[0] is None
     assert neighbours(ITEMS, "evaluation")[1] is None
     assert neighbours(ITEMS, "missing") == (None, None)
+
+
+# Gating: the final and the evaluation open only when every other required item is done (issue 12).
+
+from lms.learning.progress import blocking_items, gate_open  # noqa: E402
+
+
+def test_final_is_blocked_until_every_other_required_item_is_done():
+    assert [i.key for i in blocking_items(ITEMS, {"l1"}, POLICY, "final")] == ["l2", "m1", "l3"]
+    assert not gate_open(ITEMS, {"l1", "l2", "m1"}, POLICY, "final")
+    # the evaluation is not required before the final (it is gated behind the final itself)
+    assert gate_open(ITEMS, {"l1", "l2", "m1", "l3"}, POLICY, "final")
+
+
+def test_evaluation_needs_the_final_too():
+    assert [i.key for i in blocking_items(ITEMS, {"l1", "l2", "m1", "l3"}, POLICY, "evaluation")] == ["final"]
+    assert gate_open(ITEMS, {"l1", "l2", "m1", "l3", "final"}, POLICY, "evaluation")
+
+
+def test_ungated_policy_and_ungated_items_are_never_blocked():
+    open_policy = Policy(
+        require_all_lessons=True,
+        require_quizzes="all",
+        final_quiz="final",
+        evaluation="evaluation",
+        gated=False,
+    )
+    assert blocking_items(ITEMS, set(), open_policy, "final") == []
+    assert gate_open(ITEMS, set(), POLICY, "m1")  # a module quiz is never gated
+
+
+def test_gate_follows_the_policy_requirements():
+    final_only = Policy(require_all_lessons=False, require_quizzes="final", final_quiz="final")
+    assert gate_open(ITEMS, set(), final_only, "final")  # nothing else is required
+    lessons_only = Policy(require_all_lessons=True, require_quizzes="final", final_quiz="final")
+    assert [i.key for i in blocking_items(ITEMS, {"l2"}, lessons_only, "final")] == ["l1", "l3"]
+
+
+def test_pretest_never_blocks_the_final():
+    items = [SyllabusItem("pre", "pretest"), *ITEMS]
+    assert gate_open(items, {"l1", "l2", "m1", "l3"}, POLICY, "final")

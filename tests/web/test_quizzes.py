@@ -19,7 +19,7 @@ from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from lms.timeutil import utcnow
 from tests import factories
 from tests.concurrency import run_together
-from tests.packages import lesson, manifest, sync
+from tests.packages import filler, lesson, manifest, sync
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +72,7 @@ def write_quiz_course(
     folder = root / slug
     (folder / "lessons").mkdir(parents=True, exist_ok=True)
     (folder / "quizzes").mkdir(exist_ok=True)
-    (folder / "lessons" / "intro.md").write_text(lesson("Intro", "Read me.", key="intro"))
+    (folder / "lessons" / "intro.md").write_text(lesson("Intro", f"Read me.\n\n{filler(30)}", key="intro"))
     (folder / "quizzes" / "exam.toml").write_text(f'title = "Exam"\nkind = "{kind}"\n{settings}\n{questions}')
     module = '[[modules]]\nid = "m"\ntitle = "M"\nitems = ["lessons/intro.md", "quizzes/exam.toml"]\n'
     (folder / "course.toml").write_text(manifest(slug, module))
@@ -174,9 +174,28 @@ def test_no_key_in_any_page_or_response_before_submission(app, client, auth, qui
     assert "mg/kg" in html  # the unit is shown
 
 
+def _done_all_but_gated(app, user_id: int, slug: str) -> None:
+    """Record every item of the current edition except the (gated) final and evaluation as done."""
+    from lms.catalog.models import CourseVersion, Item
+    from lms.learning.services import record_completion
+
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        version = db.session.scalar(
+            select(CourseVersion).where(
+                CourseVersion.course_id == course.id, CourseVersion.number == course.current_version_no
+            )
+        )
+        for item in db.session.scalars(select(Item).where(Item.version_id == version.id)):
+            if item.kind not in ("final", "survey"):
+                record_completion(user_id, course.id, item.key, version.number, utcnow(), item.content_hash)
+        db.session.commit()
+
+
 def test_bundled_final_exam_page_holds_no_feedback(app, client, auth, runner):
     runner.invoke(args=["courses", "sync", str(ROOT / "courses" / "car-t-cell-therapy")])
-    _enrolled(client, auth, slug="car-t-cell-therapy")
+    learner = _enrolled(client, auth, slug="car-t-cell-therapy")
+    _done_all_but_gated(app, learner.id, "car-t-cell-therapy")  # the final is gated behind the rest
     attempt_id = _start(client, "car-t-cell-therapy", "final")
     html = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     quiz = tomllib.loads((ROOT / "courses/car-t-cell-therapy/quizzes/final.toml").read_text())

@@ -100,7 +100,8 @@ def test_pretest_is_first_optional_and_teaches(pkg):
 def test_final_pool_draw_review_and_vignette_share(pkg):
     final = _quiz(pkg, "final")
     s = final.settings
-    assert s.max_attempts == 3 and s.review == "after_pass" and s.shuffle_questions
+    assert (s.attempts_per_set, s.lockout_hours, s.max_attempts) == (3, 24, 0)
+    assert s.review == "after_pass" and s.shuffle_questions
     assert s.draw >= 12 and len(final.questions) >= 1.5 * s.draw
     vignettes = [q for q in final.questions if "vignette" in q.spec.get("tags", [])]
     assert len(vignettes) >= 0.6 * len(final.questions)

@@ -157,7 +157,8 @@ def test_pretest_is_first_optional_and_never_required(pkg):
 def test_final_pool_draw_and_vignette_share(pkg):
     final = _quiz(pkg, "final")
     s = final.settings
-    assert s.max_attempts == 3 and s.review == "after_pass" and s.shuffle_questions and s.draw >= 12
+    assert (s.attempts_per_set, s.lockout_hours, s.max_attempts) == (3, 24, 0)
+    assert s.review == "after_pass" and s.shuffle_questions and s.draw >= 12
     pool = final.questions
     assert len(pool) >= 1.5 * s.draw
     vignettes = [q for q in pool if "vignette" in q.spec.get("tags", [])]

@@ -27,6 +27,8 @@ class QuizStatistic(db.Model):
     attempts: Mapped[int]
     sum_points: Mapped[float]
     sum_points_sq: Mapped[float]
+    #: the sum of those attempts' scores as fractions (their mean is the quiz's mean score)
+    sum_score: Mapped[float]
     #: first attempts that passed; learners who passed on any attempt; every submitted attempt
     first_passed: Mapped[int]
     ever_passed: Mapped[int]

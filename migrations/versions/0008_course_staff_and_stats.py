@@ -45,6 +45,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('sum_points', sa.Double(), nullable=False),
     sa.Column('sum_points_sq', sa.Double(), nullable=False),
+    sa.Column('sum_score', sa.Double(), nullable=False),
     sa.Column('first_passed', sa.Integer(), nullable=False),
     sa.Column('ever_passed', sa.Integer(), nullable=False),
     sa.Column('all_attempts', sa.Integer(), nullable=False),

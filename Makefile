@@ -88,6 +88,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/reports_bench.py
 
 loadtest: install
 	$(BIN)/python bench/run.py --requests 5000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey
+from sqlalchemy import JSON, ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.extensions import db
@@ -63,3 +63,29 @@ class ItemStatistic(db.Model):
     #: responses left blank
     blank: Mapped[int]
     computed_at: Mapped[datetime]
+
+
+class ReportRefresh(db.Model):
+    """When a course's statistics were last recomputed: the "as of" time every report page shows."""
+
+    __tablename__ = "report_refresh"
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
+    computed_at: Mapped[datetime]
+
+
+class LearnerStatistic(db.Model):
+    """One learner's standing on a course's current edition, so the learners' table sorts 10,000 rows fast.
+
+    ``status_rank``: 0 not started, 1 in progress, 2 completed, 3 claimed, 4 certified.
+    """
+
+    __tablename__ = "learner_statistic"
+    __table_args__ = (Index("ix_learner_statistic_course_rank", "course_id", "status_rank"),)
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    done: Mapped[int]
+    #: best submitted score on the final (fraction), None without one
+    best_final: Mapped[float | None]
+    status_rank: Mapped[int]

@@ -125,6 +125,7 @@ def _learner_filter() -> svc.LearnerFilter:
 @login_required
 def learners(slug: str) -> str:
     course = course_or_404(slug)
+    refreshing = _keep_fresh(course)
     admin = svc.is_admin(current_user)
     table = svc.learner_table(course, svc.edition(course), _learner_filter(), admin=admin)
     return render_template(
@@ -132,6 +133,8 @@ def learners(slug: str) -> str:
         course=course,
         table=table,
         admin=admin,
+        as_of=svc.statistics_as_of(course),
+        refreshing=refreshing,
         statuses=svc.LEARNER_STATUSES,
         professions=PROFESSIONS,
     )

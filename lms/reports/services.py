@@ -29,7 +29,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    literal,
+    insert,
     or_,
     select,
 )
@@ -45,7 +45,7 @@ from lms.learning.models import ProgressRecord
 from lms.learning.progress import SyllabusItem, required_keys
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 from lms.reports import stats
-from lms.reports.models import ItemStatistic, QuizStatistic
+from lms.reports.models import ItemStatistic, LearnerStatistic, QuizStatistic, ReportRefresh
 
 #: Accounts holding these roles are staff: never counted as learners.
 STAFF_ROLES = ("educator", "admin")
@@ -283,7 +283,9 @@ class LearnerTable:
     required: int
 
 
-def _learner_query(course: Course, ed: Edition, filters: LearnerFilter, *, admin: bool) -> Select[Any]:
+def standings_query(course: Course, ed: Edition) -> Select[Any]:
+    """Each learner's items done on this edition, best final score and status rank: the heavy aggregate
+    that ``compute_statistics`` stores in ``learner_statistic`` so the learners' table stays fast."""
     version = ed.version
     special = [k for k in (ed.final_key, ed.evaluation_key) if k]
     counts_on_edition = or_(
@@ -333,13 +335,6 @@ def _learner_query(course: Course, ed: Edition, filters: LearnerFilter, *, admin
         .subquery()
     )
     done_count = func.coalesce(done.c.done, 0)
-    status = case(
-        (certified.c.user_id.is_not(None), literal("certified")),
-        (claimed.c.user_id.is_not(None), literal("claimed")),
-        (completed.c.user_id.is_not(None), literal("completed")),
-        (done_count > 0, literal("in_progress")),
-        else_=literal("not_started"),
-    )
     rank = case(
         (certified.c.user_id.is_not(None), 4),
         (claimed.c.user_id.is_not(None), 3),
@@ -347,6 +342,25 @@ def _learner_query(course: Course, ed: Edition, filters: LearnerFilter, *, admin
         (done_count > 0, 1),
         else_=0,
     )
+    return (
+        select(Enrolment.user_id, done_count.label("done"), best.c.best, rank.label("rank"))
+        .outerjoin(done, done.c.user_id == Enrolment.user_id)
+        .outerjoin(best, best.c.user_id == Enrolment.user_id)
+        .outerjoin(completed, completed.c.user_id == Enrolment.user_id)
+        .outerjoin(claimed, claimed.c.user_id == Enrolment.user_id)
+        .outerjoin(certified, certified.c.user_id == Enrolment.user_id)
+        .where(Enrolment.course_id == course.id, Enrolment.user_id.not_in(_staff_ids()))
+    )
+
+
+_RANK_STATUS = {rank: status for status, rank in _STATUS_RANK.items()}
+
+
+def _learner_query(course: Course, filters: LearnerFilter, *, admin: bool) -> Select[Any]:
+    """Learners with their stored standing (anyone enrolled since the last refresh shows as not started)."""
+    ls = LearnerStatistic
+    done = func.coalesce(ls.done, 0)
+    rank = func.coalesce(ls.status_rank, 0)
     stmt = (
         select(
             User.id,
@@ -357,23 +371,38 @@ def _learner_query(course: Course, ed: Edition, filters: LearnerFilter, *, admin
             Enrolment.enrolled_at,
             Enrolment.left_at,
             Enrolment.last_activity_at,
-            done_count.label("done"),
-            best.c.best,
-            status.label("status"),
+            done.label("done"),
+            ls.best_final.label("best"),
+            rank.label("rank"),
         )
         .join(Enrolment, Enrolment.user_id == User.id)
-        .outerjoin(done, done.c.user_id == User.id)
-        .outerjoin(best, best.c.user_id == User.id)
-        .outerjoin(completed, completed.c.user_id == User.id)
-        .outerjoin(claimed, claimed.c.user_id == User.id)
-        .outerjoin(certified, certified.c.user_id == User.id)
-        .where(Enrolment.course_id == course.id, User.id.not_in(_staff_ids()))
+        .outerjoin(ls, and_(ls.course_id == course.id, ls.user_id == User.id))
     )
+    stmt = _learner_filters(stmt, course, filters, admin=admin)
+    if filters.status in _STATUS_RANK:
+        stmt = stmt.where(rank == _STATUS_RANK[filters.status])
+    order = {
+        "name": (func.lower(User.full_name),),
+        "progress": (done,),
+        "score": (func.coalesce(ls.best_final, -1.0),),
+        "enrolled": (Enrolment.enrolled_at,),
+        "activity": (Enrolment.last_activity_at,),
+        "status": (rank,),
+    }[filters.sort if filters.sort in LEARNER_SORTS else "name"]
+    keys = [c.desc() if filters.descending else c.asc() for c in order]
+    return stmt.order_by(*keys, User.id)
+
+
+def _learner_filters(
+    stmt: Select[Any], course: Course, filters: LearnerFilter, *, admin: bool
+) -> Select[Any]:
+    """The course's learners (not staff) matching the text, profession and "left" filters."""
+    stmt = stmt.where(Enrolment.course_id == course.id, User.id.not_in(_staff_ids()))
     text = filters.query.strip()
     if text:
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         match = User.full_name.ilike(like, escape="\\")
-        if admin:
+        if admin:  # only admins see (and so may search) contact details
             match = or_(
                 match, User.email.ilike(like, escape="\\"), User.licence_number.ilike(like, escape="\\")
             )
@@ -382,18 +411,7 @@ def _learner_query(course: Course, ed: Edition, filters: LearnerFilter, *, admin
         stmt = stmt.where(User.profession == filters.profession)
     if filters.status == "left":
         stmt = stmt.where(Enrolment.left_at.is_not(None))
-    elif filters.status in _STATUS_RANK:
-        stmt = stmt.where(rank == _STATUS_RANK[filters.status])
-    order = {
-        "name": (func.lower(User.full_name),),
-        "progress": (done_count,),
-        "score": (func.coalesce(best.c.best, -1.0),),
-        "enrolled": (Enrolment.enrolled_at,),
-        "activity": (Enrolment.last_activity_at,),
-        "status": (rank,),
-    }[filters.sort if filters.sort in LEARNER_SORTS else "name"]
-    keys = [c.desc() if filters.descending else c.asc() for c in order]
-    return stmt.order_by(*keys, User.id)
+    return stmt
 
 
 def _row(r: Any, total: int) -> LearnerRow:
@@ -409,7 +427,7 @@ def _row(r: Any, total: int) -> LearnerRow:
         r.done,
         total,
         r.best,
-        r.status,
+        _RANK_STATUS.get(r.rank, "not_started"),
     )
 
 
@@ -429,7 +447,7 @@ def _best_scores(quizzes: Sequence[Quiz], user_ids: Iterable[int] | None) -> dic
 
 def learner_table(course: Course, ed: Edition, filters: LearnerFilter, *, admin: bool) -> LearnerTable:
     """One page of the learners' table (three queries: the count, the page, the page's quiz scores)."""
-    stmt = _learner_query(course, ed, filters, admin=admin)
+    stmt = _learner_query(course, filters, admin=admin)
     total_rows = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, -(-total_rows // LEARNERS_PER_PAGE))
     page = min(max(1, filters.page), pages)
@@ -451,8 +469,7 @@ def _percent(score: float | None) -> str:
 def learners_csv(course: Course, ed: Edition, filters: LearnerFilter, *, admin: bool) -> str:
     """Every learner matching the filters (not only one page), with each graded quiz's best score."""
     rows = [
-        _row(r, len(ed.required))
-        for r in db.session.execute(_learner_query(course, ed, filters, admin=admin))
+        _row(r, len(ed.required)) for r in db.session.execute(_learner_query(course, filters, admin=admin))
     ]
     graded = ed.graded_quizzes
     best = _best_scores(graded, None)
@@ -545,13 +562,30 @@ def _option_key(response: Any) -> list[str]:
     return []
 
 
-def compute_statistics(course: Course, now: datetime) -> int:
-    """Recompute the course's current quizzes' statistics; returns how many questions were analysed.
+def _store_standings(course: Course, ed: Edition) -> None:
+    """Replace the course's ``learner_statistic`` rows (one aggregate query, one bulk insert)."""
+    db.session.execute(delete(LearnerStatistic).where(LearnerStatistic.course_id == course.id))
+    rows = [
+        {"course_id": course.id, "user_id": u, "done": d, "best_final": b, "status_rank": r}
+        for u, d, b, r in db.session.execute(standings_query(course, ed))
+    ]
+    if rows:
+        db.session.execute(insert(LearnerStatistic), rows)
 
-    Idempotent: the course's rows are replaced. Four aggregate queries whatever the number of learners.
+
+def compute_statistics(course: Course, now: datetime) -> int:
+    """Recompute the course's learner standings and current quizzes' statistics; returns how many
+    questions were analysed. Idempotent: the course's rows are replaced. A fixed number of aggregate
+    queries and bulk inserts whatever the number of learners.
     """
     ed = edition(course)
     graded = ed.graded_quizzes
+    _store_standings(course, ed)
+    refreshed = db.session.get(ReportRefresh, course.id)
+    if refreshed is None:
+        db.session.add(ReportRefresh(course_id=course.id, computed_at=now))
+    else:
+        refreshed.computed_at = now
     db.session.execute(delete(QuizStatistic).where(QuizStatistic.course_id == course.id))
     if not graded:
         db.session.flush()
@@ -673,9 +707,7 @@ REFRESH_JOB = "lms.reports.jobs:refresh_statistics"
 
 
 def statistics_as_of(course: Course) -> datetime | None:
-    return db.session.scalar(
-        select(func.min(QuizStatistic.computed_at)).where(QuizStatistic.course_id == course.id)
-    )
+    return db.session.scalar(select(ReportRefresh.computed_at).where(ReportRefresh.course_id == course.id))
 
 
 def refresh_pending(course: Course) -> bool:

@@ -3,7 +3,8 @@
 ``course_staff`` says who may open a course's authoring and report pages (admins need no row). Attempts get
 a nullable ``preview`` flag: authors trying their own quiz are never counted in reports; existing attempts
 stay NULL, which reports read as "not a preview". ``quiz_statistic`` and ``item_statistic`` hold sufficient
-statistics (counts and sums) that a background job recomputes; they start empty.
+statistics (counts and sums), ``learner_statistic`` each learner's standing and ``report_refresh`` the "as of"
+time; a background job recomputes them all, and they start empty.
 
 Revision ID: 0008
 Revises: 0007
@@ -79,8 +80,31 @@ def upgrade():
     with op.batch_alter_table('item_statistic', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_statistic_quiz_id'), ['quiz_id'], unique=False)
 
+    op.create_table('report_refresh',
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_report_refresh_course_id_course'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('course_id', name=op.f('pk_report_refresh'))
+    )
+    op.create_table('learner_statistic',
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('best_final', sa.Double(), nullable=True),
+    sa.Column('status_rank', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_learner_statistic_course_id_course'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_learner_statistic_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('course_id', 'user_id', name=op.f('pk_learner_statistic'))
+    )
+    with op.batch_alter_table('learner_statistic', schema=None) as batch_op:
+        batch_op.create_index('ix_learner_statistic_course_rank', ['course_id', 'status_rank'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('learner_statistic', schema=None) as batch_op:
+        batch_op.drop_index('ix_learner_statistic_course_rank')
+    op.drop_table('learner_statistic')
+    op.drop_table('report_refresh')
     with op.batch_alter_table('item_statistic', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_item_statistic_quiz_id'))
     op.drop_table('item_statistic')

@@ -207,6 +207,18 @@ class StaffError(Exception):
     """A staff change is refused (unknown role, not an educator); the message is for the operator."""
 
 
+def staff_role(user: User | Any, course: Course) -> str | None:
+    """The user's role on the course's staff ("owner" or "coauthor"), or None (one query).
+
+    The shared rule behind authoring and report pages: a staff row counts only for an active educator.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.has_role("educator"):
+        return None
+    return db.session.scalar(
+        select(CourseStaff.role).where(CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)
+    )
+
+
 def add_staff(course: Course, user: User, role: str, now: datetime | None = None) -> CourseStaff:
     """Make ``user`` the course's owner or a co-author (or change their role). Only educators qualify:
     staff rows give access to authoring and reports, which are educators' tools. Flushes only."""

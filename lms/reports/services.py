@@ -36,7 +36,7 @@ from sqlalchemy import (
 
 from lms.auth.models import User, UserRole
 from lms.catalog.models import Course, CourseStaff, CourseVersion, Enrolment, Item
-from lms.catalog.services import current_version, policy_of
+from lms.catalog.services import current_version, policy_of, staff_role
 from lms.certificates.models import Certificate, CertificateClaim, CertificateRevocation, CourseCompletion
 from lms.certificates.services import csv_cell
 from lms.extensions import db
@@ -67,16 +67,7 @@ def can_view_reports(user: Any, course: Course) -> bool:
     """Admins, and educators who are the course's owner or a co-author (one query for educators)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.has_role("admin"):
-        return True
-    if not user.has_role("educator"):
-        return False
-    return (
-        db.session.scalar(
-            select(CourseStaff.id).where(CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)
-        )
-        is not None
-    )
+    return user.has_role("admin") or staff_role(user, course) is not None
 
 
 def get_course(slug: str) -> Course | None:
@@ -587,11 +578,17 @@ def compute_statistics(course: Course, now: datetime) -> int:
     else:
         refreshed.computed_at = now
     db.session.execute(delete(QuizStatistic).where(QuizStatistic.course_id == course.id))
+    # Every edition's rows go: questions of older editions are no longer reported.
+    course_quizzes = select(Quiz.id).join(CourseVersion, CourseVersion.id == Quiz.version_id)
+    db.session.execute(
+        delete(ItemStatistic).where(
+            ItemStatistic.quiz_id.in_(course_quizzes.where(CourseVersion.course_id == course.id))
+        )
+    )
     if not graded:
         db.session.flush()
         return 0
     ids = [q.id for q in graded]
-    db.session.execute(delete(ItemStatistic).where(ItemStatistic.quiz_id.in_(ids)))
     questions = list(db.session.scalars(select(Question).where(Question.quiz_id.in_(ids))))
     first = _first_attempts(ids)
     x = AttemptAnswer.score

@@ -170,3 +170,16 @@ def test_flags(n, p, r, expected):
 )
 def test_score_bins(score, expected):
     assert stats.score_bin(score) == expected
+
+
+def test_histogram_svg_is_escaped_and_styled_by_classes_only():
+    from lms.reports.charts import bin_labels, histogram_svg
+
+    svg = str(histogram_svg([1, 0, 0, 3, 0, 0, 0, 0, 2, 4], "Scores <Final> & more"))
+    assert svg.count('<rect class="chart-bar"') == 10
+    assert "Scores &lt;Final&gt; &amp; more" in svg
+    assert "style=" not in svg and "<script" not in svg
+    assert 'role="img"' in svg and "10 first attempts" in svg
+    # The tallest bar (4) is drawn against a round axis maximum of 5.
+    assert ">5</text>" in svg
+    assert bin_labels(10)[0] == "0–9%" and bin_labels(10)[-1] == "90–100%"

@@ -162,10 +162,17 @@ def quiz(slug: str, key: str) -> str:
     course = course_or_404(slug)
     refreshing = _keep_fresh(course)
     report = svc.item_report(_graded_quiz_or_404(course, key))
+    sort = request.args.get("sort", "number")
+    sort = sort if sort in svc.ITEM_SORTS else "number"
+    descending, flagged = request.args.get("dir") == "desc", request.args.get("flagged") == "1"
     return render_template(
         "reports/quiz.html",
         course=course,
         report=report,
+        items=svc.sort_items(report.items, sort, descending, flagged),
+        sort=sort,
+        descending=descending,
+        flagged=flagged,
         chart=histogram_svg(report.histogram, f"Scores on the first attempt at {report.quiz.title}"),
         bins=list(zip(bin_labels(len(report.histogram)), report.histogram, strict=True)),
         min_flags=MIN_RESPONSES_FOR_FLAGS,

@@ -865,6 +865,29 @@ def item_report(quiz: Quiz) -> ItemReport:
     return ItemReport(quiz, stat, items, reliability)
 
 
+ITEM_SORTS = ("number", "responses", "difficulty", "discrimination")
+
+
+def sort_items(items: Sequence[ItemRow], sort: str, descending: bool, flagged_only: bool) -> list[ItemRow]:
+    """The item table in the chosen order; questions without a figure sort last either way."""
+    key = sort if sort in ITEM_SORTS else "number"
+    chosen = [i for i in items if i.analysis.flags] if flagged_only else list(items)
+
+    def value(row: ItemRow) -> float | None:
+        return {
+            "number": row.number,
+            "responses": row.analysis.n,
+            "difficulty": row.analysis.difficulty,
+            "discrimination": row.analysis.discrimination,
+        }[key]
+
+    # Ties keep question order whatever the direction (Python's sort stays stable with reverse=True).
+    known = sorted(
+        (i for i in chosen if value(i) is not None), key=lambda i: value(i) or 0.0, reverse=descending
+    )
+    return known + [i for i in chosen if value(i) is None]
+
+
 def _num(value: float | None, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 

@@ -437,6 +437,15 @@ def test_flags_appear_from_twenty_responses(app, client, auth, course):
     page = client.get(f"/reports/{SLUG}/quizzes/final").get_data(as_text=True)
     assert "Too easy" in page  # q2: difficulty 1.0 > 0.9
     assert "Too few responses" not in page
+    flagged = client.get(f"/reports/{SLUG}/quizzes/final?flagged=1").get_data(as_text=True)
+    assert "Fever is required" in flagged and "Which grade?" not in flagged
+    # q1 and q3: difficulty 0.5; q2: 1.0 → q2 first when sorted by difficulty, highest first.
+    ordered = client.get(f"/reports/{SLUG}/quizzes/final?sort=difficulty&dir=desc").get_data(as_text=True)
+    assert (
+        ordered.index("Fever is required")
+        < ordered.index("Which grade?")
+        < ordered.index("Which are vectors?")
+    )
 
 
 def test_first_view_computes_statistics_and_refresh_recomputes(app, client, auth, seeded):

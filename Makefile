@@ -90,6 +90,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/pdf_bench.py
 	$(BIN)/python bench/certificates_bench.py --claims 1000
+	$(BIN)/python bench/reports_bench.py
 
 loadtest: install
 	$(BIN)/python bench/run.py --requests 5000

@@ -106,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     from lms.learning.routes import bp as learning_bp
     from lms.main.routes import bp as main_bp
     from lms.quizzes.routes import bp as quizzes_bp
+    from lms.reports.routes import bp as reports_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(learning_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
 
     from lms.certificates.routes import init_app as init_certificates
 
@@ -139,14 +141,19 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
+    from lms.catalog.cli import staff_cli
     from lms.coursepacks.cli import courses_cli
     from lms.jobs_cli import jobs_cli
     from lms.quizzes.cli import quizzes_cli
 
     app.cli.add_command(users_cli)
+    courses_cli.add_command(staff_cli)  # `flask courses staff ...`: ownership belongs to the catalog
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(jobs_cli)
     from lms.certificates.cli import certificates_cli
 
     app.cli.add_command(certificates_cli)
+    from lms.reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli)

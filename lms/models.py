@@ -7,6 +7,7 @@ from lms.catalog import models as catalog_models
 from lms.certificates import models as certificate_models
 from lms.learning import models as learning_models
 from lms.quizzes import models as quiz_models
+from lms.reports import models as report_models
 
 __all__ = [
     "auth_models",
@@ -15,5 +16,6 @@ __all__ = [
     "job_models",
     "learning_models",
     "quiz_models",
+    "report_models",
     "settings_models",
 ]

@@ -131,3 +131,23 @@ class Enrolment(db.Model):
     @property
     def active(self) -> bool:
         return self.left_at is None
+
+
+#: What a staff row lets a person do on one course: owners manage it, co-authors help write it.
+STAFF_ROLES = ("owner", "coauthor")
+
+
+class CourseStaff(db.Model):
+    """Who teaches a course: its owner(s) and co-authors. Admins need no row; learners never get one.
+
+    Authoring and reports pages of a course answer 404 to anyone who is neither on this list nor an admin.
+    """
+
+    __tablename__ = "course_staff"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # owner | coauthor
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,13 +6,22 @@ Every function runs a fixed number of queries whatever the size of the course (s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from lms.auth.models import User
-from lms.catalog.models import Course, CourseVersion, Enrolment, Item, MediaAsset, Module
+from lms.catalog.models import (
+    STAFF_ROLES,
+    Course,
+    CourseStaff,
+    CourseVersion,
+    Enrolment,
+    Item,
+    MediaAsset,
+    Module,
+)
 from lms.coursepacks.currency import review_overdue
 from lms.extensions import db
 from lms.learning.progress import (
@@ -251,3 +260,64 @@ def media_asset(course: Course, path: str) -> MediaAsset | None:
         .where(is_current_version(course), MediaAsset.path == path)
         .options(db.undefer(MediaAsset.data))
     )
+
+
+# -- course staff -----------------------------------------------------------------------------------------
+
+
+class StaffError(Exception):
+    """A staff change is refused (unknown role, not an educator); the message is for the operator."""
+
+
+def staff_role(user: User | Any, course: Course) -> str | None:
+    """The user's role on the course's staff ("owner" or "coauthor"), or None (one query).
+
+    The shared rule behind authoring and report pages: a staff row counts only for an active educator.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active or not user.has_role("educator"):
+        return None
+    return db.session.scalar(
+        select(CourseStaff.role).where(CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)
+    )
+
+
+def add_staff(course: Course, user: User, role: str, now: datetime | None = None) -> CourseStaff:
+    """Make ``user`` the course's owner or a co-author (or change their role). Only educators qualify:
+    staff rows give access to authoring and reports, which are educators' tools. Flushes only."""
+    if role not in STAFF_ROLES:
+        raise StaffError(f'role "{role}" is not one of {", ".join(STAFF_ROLES)}')
+    if not user.has_role("educator"):
+        raise StaffError(f"{user.email} is not an educator: grant the educator role first")
+    row = db.session.scalar(
+        select(CourseStaff).where(CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)
+    )
+    if row is None:
+        row = CourseStaff(course_id=course.id, user_id=user.id, role=role, added_at=now or utcnow())
+        db.session.add(row)
+    else:
+        row.role = role
+    db.session.flush()
+    return row
+
+
+def remove_staff(course: Course, user: User) -> bool:
+    """Take ``user`` off the course's staff; False if they were not on it. Flushes only."""
+    row = db.session.scalar(
+        select(CourseStaff).where(CourseStaff.course_id == course.id, CourseStaff.user_id == user.id)
+    )
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.flush()
+    return True
+
+
+def course_staff(course: Course) -> list[tuple[CourseStaff, User]]:
+    """The course's staff with their accounts, owners first (one query)."""
+    rows = db.session.execute(
+        select(CourseStaff, User)
+        .join(User, User.id == CourseStaff.user_id)
+        .where(CourseStaff.course_id == course.id)
+        .order_by(CourseStaff.role.desc(), User.full_name)
+    )
+    return [(s, u) for s, u in rows]

@@ -7,7 +7,7 @@ PostgreSQL alike. Existing rows are filled here (title, summary and specialties 
 for a lesson), with a frozen copy of the normalisation, so search keeps working before the next sync.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

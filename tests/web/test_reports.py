@@ -21,7 +21,7 @@ from lms.reports import services as svc
 from lms.reports.models import ItemStatistic, QuizStatistic
 from lms.reports.stats import ItemSums, point_biserial
 from tests import factories
-from tests.packages import lesson, manifest, sync
+from tests.packages import filler, lesson, manifest, sync
 
 START = datetime(2026, 11, 20, 9, 0)
 SLUG = "reported"
@@ -70,7 +70,9 @@ def write_course(root: Path) -> Path:
     folder = root / SLUG
     (folder / "lessons").mkdir(parents=True)
     (folder / "quizzes").mkdir()
-    (folder / "lessons" / "l1.md").write_text(lesson("Lesson one", key="l1"))
+    (folder / "lessons" / "l1.md").write_text(
+        lesson("Lesson one", "Text [@lee2019]. " + filler(30), key="l1")
+    )
     (folder / "lessons" / "l2.md").write_text(lesson("Lesson two", "Text.", key="l2"))
     (folder / "quizzes" / "final.toml").write_text(FINAL)
     (folder / "quizzes" / "evaluation.toml").write_text(EVALUATION)
@@ -80,7 +82,7 @@ def write_course(root: Path) -> Path:
     )
     text = manifest(SLUG, module, title="Reported course").replace(
         'require_quizzes = "all"',
-        'require_quizzes = "final"\nfinal_quiz = "final"\nevaluation = "evaluation"',
+        'require_quizzes = "final"\nfinal_quiz = "final"\nevaluation = "evaluation"\ngated = false',
     )
     (folder / "course.toml").write_text(text)
     return folder

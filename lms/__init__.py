@@ -7,6 +7,7 @@ set-up work belongs to the CLI (``flask db upgrade``, ``flask courses sync``, ``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
     ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
     check_production(app.config)  # type: ignore[arg-type]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
     if app.config.get("ENV_NAME") == "production":
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -34,9 +34,10 @@ ENV_KEYS: dict[str, str] = {
     "COURSES_DIR": "COURSES_DIR",
     "REDIS_URL": "REDIS_URL",
     "JOBS_MODE": "JOBS_MODE",
+    "REMEMBER_DAYS": "REMEMBER_DAYS",
 }
 
-_INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
+_INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB", "REMEMBER_DAYS"}
 _BOOL_KEYS = {"SMTP_STARTTLS"}
 
 
@@ -60,6 +61,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    #: how long "Keep me signed in" lasts (the remember-me cookie and its server-side session)
+    REMEMBER_DAYS = 14
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
     RATELIMIT_ENABLED = True

@@ -156,3 +156,7 @@ class ResetPasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """Only the CSRF token: ending every session is one button."""

@@ -24,11 +24,13 @@ from lms.auth.forms import (
     ProfileForm,
     RegistrationForm,
     ResetPasswordForm,
+    SignOutEverywhereForm,
 )
 from lms.auth.models import User
 from lms.auth.permissions import is_safe_next
 from lms.extensions import db, limiter, login_account_key
 from lms.mail import send_mail
+from lms.timeutil import utcnow
 from lms.urls import external_url
 
 bp = Blueprint("auth", __name__)
@@ -43,8 +45,11 @@ def _login_limit_account() -> str:
 
 
 def _start_session(user: User, remember: bool = False) -> None:
+    """Sign ``user`` in with a new server-side session, committed before the cookies are set."""
     # A fresh session at login: nothing an attacker planted before login survives it.
     session.clear()
+    services.start_session(user, utcnow(), remember=remember)
+    db.session.commit()
     login_user(user, remember=remember)
     session.permanent = True
 
@@ -98,11 +103,30 @@ def login() -> Response | str:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    # The server-side row is revoked, so a copied session or remember-me cookie stops working too.
+    services.end_session(current_user.session_key, utcnow())
+    db.session.commit()
     # Clear first: logout_user() then records that the remember-me cookie must be deleted too.
     session.clear()
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    """End every session of this account, on every device, including this one."""
+    if not SignOutEverywhereForm().validate_on_submit():
+        abort(400)
+    user = current_user._get_current_object()
+    count = services.revoke_sessions(user, utcnow())
+    services.audit(user, "sign_out_everywhere", "user", user.id, f"{count} sessions")
+    db.session.commit()
+    session.clear()
+    logout_user()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -115,7 +139,7 @@ def profile() -> Response | str:
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.profile"))
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/profile.html", form=form), status  # type: ignore[return-value]
+    return render_template("auth/profile.html", form=form, everywhere_form=SignOutEverywhereForm()), status  # type: ignore[return-value]
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.auth.models import GRANTABLE_ROLES, AuditEvent, PasswordResetToken, User, UserRole
+from lms.auth.models import (
+    GRANTABLE_ROLES,
+    AccountToken,
+    AuditEvent,
+    PasswordResetToken,
+    User,
+    UserRole,
+    UserSession,
+)
 from lms.extensions import db
 from lms.timeutil import utcnow
 
@@ -169,7 +177,16 @@ def set_password(user: User, new_password: str) -> None:
     if problem:
         raise AccountError(problem, "new_password")
     user.password_hash = hash_password(new_password)
-    user.session_version += 1  # log out every other session
+    user.session_version += 1
+    now = utcnow()
+    # Every route that changes a password (change, reset, CLI) ends every session and every live reset link.
+    revoke_sessions(user, now)
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
 
 
@@ -269,6 +286,7 @@ def disable_user(user: User, reason: str, actor: User | None = None, now: dateti
     user.disabled_at = now or utcnow()
     user.disabled_reason = reason
     user.session_version += 1
+    revoke_sessions(user, now or utcnow())
     audit(actor, "disable_user", "user", user.id, reason)
     db.session.flush()
 
@@ -296,14 +314,76 @@ def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User)) or 0
 
 
-def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login loader: the id carries the session version, so old sessions die after a reset."""
-    try:
-        raw_id, raw_version = session_id.split(".", 1)
-        user_id, version = int(raw_id), int(raw_version)
-    except ValueError:
+def start_session(user: User, now: datetime, remember: bool = False) -> str:
+    """Record a new signed-in session for ``user`` and return its key (for the cookies).
+
+    A new key at every login means a remember-me cookie from an earlier login is never renewed.
+    """
+    key = secrets.token_urlsafe(32)
+    cfg = current_app.config
+    lifetime = (
+        timedelta(days=cfg.get("REMEMBER_DAYS", 14))
+        if remember
+        else timedelta(seconds=int(cfg.get("PERMANENT_SESSION_LIFETIME", 12 * 3600)))
+    )
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_token_digest(key),
+            remember=remember,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    user.session_key = key
+    db.session.flush()
+    return key
+
+
+def end_session(key: str | None, now: datetime) -> None:
+    """Revoke one session (logout): its session and remember-me cookies stop working everywhere."""
+    if not key:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.key_hash == _token_digest(key), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_sessions(user: User, now: datetime) -> int:
+    """End every session of ``user`` (sign out everywhere, password change or reset, disabling)."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def load_user_from_session(session_id: str, now: datetime | None = None) -> User | None:
+    """Flask-Login loader: the user and their live server-side session, in one query.
+
+    The id is ``<user id>.<session key>``; a revoked, expired or unknown key gives no user, whichever cookie
+    (session or remember-me) carried it.
+    """
+    raw_id, _, key = session_id.partition(".")
+    if not raw_id.isdigit() or not key or len(key) > 128:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.is_active:
-        return None
+    now = now or utcnow()
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(raw_id),
+            UserSession.key_hash == _token_digest(key),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+            User.disabled_at.is_(None),
+        )
+    )
+    if user is not None:
+        user.session_key = key
     return user

@@ -121,7 +121,7 @@ def attempt(attempt_id: int) -> str | Response:
 
 @bp.post("/attempts/<int(max=2147483647):attempt_id>/save")
 @login_required
-@limiter.limit("120 per minute", key_func=lambda: f"user:{current_user.get_id()}", scope="autosave")
+@limiter.limit("120 per minute", key_func=lambda: f"user:{current_user.id}", scope="autosave")
 def save(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave (JSON for scripts) and the step-by-step pages' save-and-move (form posts)."""
     attempt = _own_or_404(attempt_id)

@@ -13,7 +13,14 @@ from typing import Any
 
 from flask import Flask
 
-from lms.config import Config, check_production, config_from_env, ensure_secret_key, env_overrides
+from lms.config import (
+    Config,
+    check_production,
+    config_from_env,
+    default_base_url,
+    ensure_secret_key,
+    env_overrides,
+)
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
@@ -53,14 +60,15 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.sqlite3'}"
     ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
     check_production(app.config)  # type: ignore[arg-type]
+    default_base_url(app.config)  # type: ignore[arg-type]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
-    if app.config.get("ENV_NAME") == "production":
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from lms.proxy import TrustedProxyMiddleware, parse_trusted_proxies
 
-        # Behind one reverse proxy: trust its X-Forwarded-For/Proto so rate limits see client addresses.
-        # The host is never taken from headers: links in emails are built from LMS_BASE_URL.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    # Only the proxies named in LMS_TRUSTED_PROXIES may tell us the client's address (rate limits use it);
+    # the host is never taken from headers: absolute links are built from LMS_BASE_URL.
+    networks = parse_trusted_proxies(app.config.get("TRUSTED_PROXIES"))
+    app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, networks)  # type: ignore[method-assign]
 
 
 def init_extensions(app: Flask) -> None:

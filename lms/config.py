@@ -35,10 +35,13 @@ ENV_KEYS: dict[str, str] = {
     "REDIS_URL": "REDIS_URL",
     "JOBS_MODE": "JOBS_MODE",
     "REMEMBER_DAYS": "REMEMBER_DAYS",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "RATELIMIT_PER_PROCESS": "RATELIMIT_PER_PROCESS",
+    "REGISTER_LIMIT_PER_ADDRESS": "REGISTER_LIMIT_PER_ADDRESS",
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB", "REMEMBER_DAYS"}
-_BOOL_KEYS = {"SMTP_STARTTLS"}
+_BOOL_KEYS = {"SMTP_STARTTLS", "RATELIMIT_PER_PROCESS"}
 
 
 class ConfigError(RuntimeError):
@@ -68,9 +71,23 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    #: a moving window: no burst of twice the limit across a window boundary
+    RATELIMIT_STRATEGY = "moving-window"
+    #: production refuses per-process (memory://) limit storage unless this is set on purpose
+    RATELIMIT_PER_PROCESS = False
     LOGIN_LIMIT_PER_ADDRESS = "30 per 5 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 5 minutes"
+    #: counts accounts created, not failed posts, so one hospital address is not locked out by typos
+    REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
     PASSWORD_RESET_HOURS = 2
+    #: per account, so repeated requests cannot flood a mailbox
+    RESET_MAILS_PER_HOUR = 3
+    LOGIN_LINK_MINUTES = 15
+    LOGIN_LINKS_PER_HOUR = 3
+    CONFIRM_EMAIL_HOURS = 24
+    CONFIRM_MAILS_PER_HOUR = 3
+    #: comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed
+    TRUSTED_PROXIES = ""
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
     SMTP_USERNAME: str | None = None
@@ -95,6 +112,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     FORBID_QUERIES_AT_STARTUP = True
+    # BASE_URL defaults to http://127.0.0.1:<LMS_PORT or 5000> (see default_base_url)
 
 
 class TestingConfig(Config):
@@ -106,6 +124,7 @@ class TestingConfig(Config):
     QUIZ_GRACE_SECONDS = 0
     FORBID_QUERIES_AT_STARTUP = True
     JOBS_MODE = "eager"
+    BASE_URL = "http://localhost"
     # Fast hashes keep the suite quick; never in production.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
 
@@ -161,6 +180,25 @@ def check_production(config: dict[str, Any]) -> None:
             "LMS_BASE_URL is not set (e.g. https://lms.example.org). Production builds the links in emails "
             "(password resets) from it, never from the request's Host header, which a client controls."
         )
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory://") and not config.get("RATELIMIT_PER_PROCESS"):
+        raise ConfigError(
+            "LMS_RATELIMIT_STORAGE_URI is memory:// (or unset): each gunicorn process would count login "
+            "attempts on its own, multiplying the limits. Set it to a shared store such as "
+            "redis://127.0.0.1:6379/0, or set LMS_RATELIMIT_PER_PROCESS=1 if you really run one process."
+        )
+
+
+def default_base_url(config: dict[str, Any], environ: dict[str, str] | None = None) -> None:
+    """Outside production, links default to the local server (``make run PORT=8080`` sets ``LMS_PORT``).
+
+    Links are never built from the Host header, so even development needs a base URL.
+    """
+    if config.get("BASE_URL") or config.get("ENV_NAME") == "production":
+        return
+    env = os.environ if environ is None else environ
+    port = env.get("LMS_PORT") or env.get("FLASK_RUN_PORT") or "5000"
+    config["BASE_URL"] = f"http://127.0.0.1:{port}"
 
 
 def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:

@@ -17,7 +17,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
     413: ("That file is too large", "Upload a smaller file."),
     429: (
         "Too many attempts",
-        "For your security we have paused this for a few minutes. Wait, then try again.",
+        "For your security we have paused this for a while. Nothing you entered was lost.",
     ),
     500: (
         "Something went wrong on our side",
@@ -44,8 +44,17 @@ def init_error_handlers(app: Flask) -> None:
             400, "The form expired or was sent from elsewhere. Reload the page and submit it again."
         )
 
+    @app.errorhandler(429)
+    def too_many(exc: HTTPException) -> tuple[str, int]:
+        # The limiter's description is "10 per 5 minute": say in words how long to wait instead.
+        from lms.extensions import rate_limit_wait
+
+        return render_error(429, f"Wait {rate_limit_wait(exc)}, then try again.")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:
+        if exc.code == 429:
+            return too_many(exc)
         code = exc.code or 500
         # A description given to abort() is ours and meant for the user; Werkzeug's defaults are not.
         custom = exc.description and exc.description != type(exc).description

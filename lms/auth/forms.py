@@ -160,3 +160,28 @@ class ResetPasswordForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     """Only the CSRF token: ending every session is one button."""
+
+
+def _email_field(field_id: str) -> EmailField:
+    # Several forms share the log-in page: each field keeps the name "email" but gets its own id.
+    return EmailField(
+        "Email",
+        id=field_id,
+        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class LoginLinkForm(FlaskForm):
+    email = _email_field("link-email")
+
+
+class ResendConfirmationForm(FlaskForm):
+    """The address whose confirmation link should be sent again."""
+
+    email = _email_field("resend-email")
+
+
+class LoginWithLinkForm(FlaskForm):
+    """Only the CSRF token: opening the link shows a button, pressing it signs in."""

@@ -9,6 +9,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -64,16 +66,24 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method)
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lms/auth/data/README.md records its source and licence)."""
+    path = Path(__file__).parent / "data" / "common-passwords.txt"
+    return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
 def password_problem(password: str, email: str | None = None) -> str | None:
-    """Why a new password is refused, or None. Length beats composition rules (NIST SP 800-63B)."""
+    """Why a new password is refused, or None. Length and a common-password list beat composition rules
+    (NIST SP 800-63B)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
     if email and password.strip().lower() == normalise_email(email):
         return "Do not use your email address as your password."
-    if len(set(password)) < 4:
-        return "This password is too easy to guess."
+    if len(set(password)) < 4 or password.strip().lower() in common_passwords():
+        return "This password is too common and easy to guess. Try a passphrase of several words."
     return None
 
 
@@ -114,6 +124,72 @@ def register(data: Registration) -> User:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+class UnconfirmedEmail(AccountError):
+    """The password is right, but the owner has not opened the confirmation link yet."""
+
+
+def start_registration(data: Registration, now: datetime) -> User | None:
+    """Registration as visitors see it: the same answer whether or not the address has an account.
+
+    A new address gets an unconfirmed account and a confirmation link; an address that already has an account
+    gets a "someone tried to register with your address" mail instead (None is returned). A weak password
+    still raises AccountError, for both cases alike.
+    """
+    from lms.auth import notices
+    from lms.jobs import enqueue
+
+    problem = password_problem(data.password, data.email)
+    if problem:
+        raise AccountError(problem, "password")
+    existing = get_user_by_email(data.email)
+    if existing is not None:
+        enqueue(notices.send_registration_attempt_notice, user_id=existing.id)
+        return None
+    user = register(data)
+    user.created_at = now
+    send_confirmation(user, now)
+    return user
+
+
+def send_confirmation(user: User, now: datetime) -> None:
+    """Queue a confirmation mail (a single-use link valid ``CONFIRM_EMAIL_HOURS``, 24 h) for ``user``.
+
+    Used at registration, by "resend the link", and by areas that need a confirmed address (certificate
+    claims). Does nothing for a confirmed or disabled account; flushes only, the mail goes after commit.
+    """
+    from lms.auth import notices
+    from lms.jobs import enqueue
+
+    if user.email_confirmed_at is not None or not user.is_active:
+        return
+    enqueue(notices.send_confirmation_mail, user_id=user.id, issued_at=now.isoformat())
+
+
+def create_confirmation_token(user: User, now: datetime) -> str | None:
+    """A confirmation token (24 h), or None past ``CONFIRM_MAILS_PER_HOUR`` for this account."""
+    cfg = current_app.config
+    if _recent_tokens(user, "confirm_email", now - timedelta(hours=1)) >= int(
+        cfg.get("CONFIRM_MAILS_PER_HOUR", 3)
+    ):
+        return None
+    return _create_account_token(
+        user, "confirm_email", now, timedelta(hours=int(cfg.get("CONFIRM_EMAIL_HOURS", 24)))
+    )
+
+
+def confirm_email(token: str, now: datetime) -> User:
+    """Use a confirmation link once; raises AccountError when it is invalid, expired or used."""
+    row = find_account_token(token, "confirm_email", now)
+    if row is None or not row.user.is_active:
+        raise AccountError("This confirmation link is invalid, expired or already used. Ask for a new one.")
+    row.used_at = now
+    if row.user.email_confirmed_at is None:
+        row.user.email_confirmed_at = now
+        audit(row.user, "email_confirmed", "user", row.user.id, "")
+    db.session.flush()
+    return row.user
 
 
 def create_user(
@@ -158,6 +234,10 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         return None
     if not user.is_active:
         return None
+    if user.email_confirmed_at is None:
+        raise UnconfirmedEmail(
+            "Confirm your email address first: open the link we emailed you, or ask for a new one below."
+        )
     user.last_login_at = now or utcnow()
     return user
 
@@ -194,21 +274,30 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not check_password_hash(user.password_hash, current_password):
         raise AccountError("Your current password is not correct.", "current_password")
     set_password(user, new_password)
+    audit(user, "password_change", "user", user.id, "by the account owner")
 
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_reset_token(user: User, now: datetime | None = None) -> str:
-    """Issue a single-use reset token; only its digest is stored. Older unused tokens stop working."""
+def create_reset_token(user: User, now: datetime | None = None) -> str | None:
+    """Issue a single-use reset token (only its digest is stored), or None past the per-account limit.
+
+    Older live links are not cancelled: otherwise anyone who knows the address could keep killing the
+    owner's link by asking again. The limit (``RESET_MAILS_PER_HOUR``) stops the mailbox being flooded, and
+    every live link dies when the password changes.
+    """
     now = now or utcnow()
-    for old in db.session.scalars(
-        select(PasswordResetToken).where(
-            PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(PasswordResetToken)
+        .where(
+            PasswordResetToken.user_id == user.id, PasswordResetToken.created_at > now - timedelta(hours=1)
         )
-    ):
-        old.used_at = now
+    )
+    if (recent or 0) >= int(current_app.config.get("RESET_MAILS_PER_HOUR", 3)):
+        return None
     token = secrets.token_urlsafe(32)
     hours = current_app.config.get("PASSWORD_RESET_HOURS", 2)
     db.session.add(
@@ -245,6 +334,90 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
         raise AccountError("This reset link is invalid, expired or already used. Ask for a new one.")
     set_password(row.user, new_password)
     row.used_at = now
+    audit(row.user, "password_reset", "user", row.user.id, "by emailed link")
+    db.session.flush()
+    return row.user
+
+
+# -- single-use account links (email confirmation, one-time sign-in) ------------------------------------
+
+
+def _create_account_token(user: User, purpose: str, now: datetime, lifetime: timedelta) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def _recent_tokens(user: User, purpose: str, since: datetime) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AccountToken)
+            .where(
+                AccountToken.user_id == user.id,
+                AccountToken.purpose == purpose,
+                AccountToken.created_at > since,
+            )
+        )
+        or 0
+    )
+
+
+def find_account_token(token: str, purpose: str, now: datetime) -> AccountToken | None:
+    """The live (unused, unexpired) token row, or None."""
+    if not token or len(token) > 128:
+        return None
+    row = db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.token_hash == _token_digest(token), AccountToken.purpose == purpose
+        )
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def can_use_login_link(user: User) -> bool:
+    return user.is_active and user.email_confirmed_at is not None
+
+
+def issue_login_link(user: User, now: datetime) -> str | None:
+    """A one-time sign-in token for a locked-out owner, or None (disabled, unconfirmed, over the limit).
+
+    Valid ``LOGIN_LINK_MINUTES`` (15) and single use; at most ``LOGIN_LINKS_PER_HOUR`` per account.
+    """
+    cfg = current_app.config
+    if not can_use_login_link(user):
+        return None
+    if _recent_tokens(user, "login_link", now - timedelta(hours=1)) >= int(
+        cfg.get("LOGIN_LINKS_PER_HOUR", 3)
+    ):
+        audit(None, "login_link_refused", "user", user.id, "per-account limit")
+        return None
+    token = _create_account_token(
+        user, "login_link", now, timedelta(minutes=int(cfg.get("LOGIN_LINK_MINUTES", 15)))
+    )
+    audit(None, "login_link_sent", "user", user.id, "")
+    return token
+
+
+def sign_in_with_link(token: str, now: datetime) -> User:
+    """Use a one-time sign-in link; raises AccountError when it is not (or no longer) valid."""
+    row = find_account_token(token, "login_link", now)
+    if row is None or not can_use_login_link(row.user):
+        raise AccountError("This sign-in link is invalid, expired or already used. Ask for a new one.")
+    row.used_at = now
+    row.user.last_login_at = now
+    audit(row.user, "login_link_used", "user", row.user.id, "")
     db.session.flush()
     return row.user
 

@@ -60,6 +60,7 @@ def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_BASE_URL", "https://lms.example.org")
     monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("LMS_RATELIMIT_PER_PROCESS", "1")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -14,7 +14,7 @@ from lms.auth import services as account_services
 from lms.auth.models import ALL_ROLES, User
 from lms.auth.permissions import role_required
 from lms.extensions import db
-from lms.mail import read_outbox
+from lms.mail import read_outbox, read_outbox_message, redact_links
 
 bp = Blueprint("admin", __name__)
 
@@ -135,4 +135,19 @@ def enable(user_id: int) -> Response:
 @bp.get("/outbox")
 @role_required("admin")
 def outbox() -> str:
+    """Metadata only: bodies hold sign-in links, so each is opened (and audited) one at a time."""
     return render_template("admin/outbox.html", messages=read_outbox())
+
+
+@bp.get("/outbox/<name>")
+@role_required("admin")
+def outbox_message(name: str) -> str:
+    """One message: full text only when it was sent to the viewing admin, links hidden otherwise."""
+    message = read_outbox_message(name)
+    if message is None:
+        abort(404)
+    own = message.to.strip().lower() == current_user.email
+    body = message.body if own else redact_links(message.body)
+    account_services.audit(current_user, "read_mail", "mail", name, f"to {message.to}: {message.subject}")
+    db.session.commit()
+    return render_template("admin/outbox_message.html", message=message, body=body, own=own)

@@ -131,8 +131,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from lms.inputguard import init_input_guard
     from lms.security import init_security_headers
 
+    init_input_guard(app)
     init_security_headers(app)
 
 

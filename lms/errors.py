@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.extensions import db
@@ -27,11 +29,26 @@ MESSAGES: dict[int, tuple[str, str]] = {
 
 
 def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+    return (
+        request.accept_mimetypes.best == "application/json"
+        or request.is_json
+        or request.path.startswith("/api/")
+    )
+
+
+def _bare_page(code: int, title: str, advice: str) -> tuple[str, int]:
+    # Without a URL adapter (an invalid Host header) the layout cannot build its links: a plain page instead.
+    body = (
+        f"<!doctype html><html lang=en><title>{escape(title)}</title>"
+        f"<h1>{escape(title)}</h1><p>{escape(advice)}</p>"
+    )
+    return body, code
 
 
 def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
     title, advice = MESSAGES.get(code, ("Something went wrong", "Please try again."))
+    if getattr(request_ctx, "url_adapter", None) is None:
+        return _bare_page(code, title, detail or advice)
     if _wants_json():
         return jsonify(error=title, detail=detail or advice), code  # type: ignore[return-value]
     return render_template("errors/error.html", code=code, title=title, advice=advice, detail=detail), code

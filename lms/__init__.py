@@ -33,6 +33,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         init_extensions(app)
         load_plugins(app)
         register_blueprints(app)
+        connect_signals(app)
         register_error_handlers(app)
         register_request_hooks(app)
         register_template_helpers(app)
@@ -122,6 +123,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(learning_bp)
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def connect_signals(app: Flask) -> None:
+    """Higher areas subscribe to the events of lower ones (see lms/signals.py)."""
+    from lms.quizzes.services import on_course_left
+    from lms.signals import course_left
+
+    course_left.connect(on_course_left)  # idempotent: blinker keeps one connection per receiver
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -74,7 +74,7 @@ def overview(
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
     submitted = [a for a in attempts if a.submitted]
-    in_progress = next((a for a in attempts if not a.submitted), None)
+    in_progress = next((a for a in attempts if a.is_open), None)
     settings = quiz.settings
     final = (
         grading.final_score(settings["grading_method"], [a.score or 0.0 for a in submitted])
@@ -118,7 +118,7 @@ def start_attempt(
     """Start (or resume) the learner's attempt. Raises QuizError when the rules forbid a new one."""
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
-    open_attempt = next((a for a in attempts if not a.submitted), None)
+    open_attempt = next((a for a in attempts if a.is_open), None)
     if open_attempt is not None:
         return open_attempt
     questions = list(
@@ -161,7 +161,7 @@ def start_attempt(
             db.session.add(attempt)
     except IntegrityError:
         # A parallel request created this attempt number first: resume that attempt instead.
-        raced = next((a for a in user_attempts(user_id, course.id, quiz.key) if not a.submitted), None)
+        raced = next((a for a in user_attempts(user_id, course.id, quiz.key) if a.is_open), None)
         if raced is None:
             raise QuizError("Another attempt was started at the same moment. Please try again.") from None
         return raced
@@ -176,6 +176,25 @@ def start_attempt(
     )
     db.session.flush()
     return attempt
+
+
+def freeze_open_attempts(user_id: int, course_id: int, now: datetime) -> int:
+    """Close the learner's open attempts in a course they left: nothing more is saved or graded in them.
+
+    They do not count as used attempts; after enrolling again the learner starts a fresh one.
+    """
+    result = db.session.execute(
+        update(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.course_id == course_id, Attempt.status == "in_progress")
+        .values(status="frozen")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def on_course_left(course: Any, *, user_id: int, now: datetime, **_: Any) -> None:
+    """Receiver of ``lms.signals.course_left`` (connected at start-up)."""
+    freeze_open_attempts(user_id, course.id, now)
 
 
 def own_attempt(user_id: int, attempt_id: int) -> Attempt | None:
@@ -264,7 +283,10 @@ def save_responses(
         .values(status="in_progress")
         .execution_options(synchronize_session=False)
     ).rowcount
-    if attempt.submitted or still_open != 1:
+    if still_open != 1 or not attempt.is_open:
+        db.session.expire(attempt)
+        if attempt.frozen:
+            raise QuizError("You left this course, so this attempt is closed and can no longer change.")
         raise QuizError("This attempt has been submitted and can no longer change.")
     if grading.is_late(attempt.deadline_at, now, grace_seconds):
         raise QuizError("Time is up: answers given after the time limit are not saved.")

@@ -73,6 +73,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     #: a moving window: no burst of twice the limit across a window boundary
     RATELIMIT_STRATEGY = "moving-window"
+    #: a prefix of its own: counters left in Redis by the earlier fixed-window strategy have another type
+    RATELIMIT_KEY_PREFIX = "lms-mw"
     #: production refuses per-process (memory://) limit storage unless this is set on purpose
     RATELIMIT_PER_PROCESS = False
     LOGIN_LIMIT_PER_ADDRESS = "30 per 5 minutes"

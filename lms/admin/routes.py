@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,6 +10,7 @@ from lms.admin.forms import DisableForm, EnableForm, RoleForm
 from lms.auth import services as account_services
 from lms.auth.models import ALL_ROLES, User
 from lms.auth.permissions import role_required
+from lms.csvutil import csv_text
 from lms.extensions import db
 from lms.mail import read_outbox, read_outbox_message, redact_links
 
@@ -51,12 +49,9 @@ def users() -> str:
 @role_required("admin")
 def users_csv() -> Response:
     query, role, sort = _user_filters()
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(
-        admin_services.users_csv_rows(admin_services.search_users(query, role, sort, None))
-    )
+    rows = admin_services.users_csv_rows(admin_services.search_users(query, role, sort, None))
     return Response(
-        buffer.getvalue(),
+        csv_text(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="users.csv"'},
     )

@@ -392,13 +392,34 @@ class ReviewRow:
     reference: Mapping[str, Any] | None
 
 
+def seen_order(review_options: list[dict[str, Any]], seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The review's option rows in the order the learner saw them (matched by text; pure).
+
+    Question types build their review in authored order; the learner saw the attempt's shuffled order, and
+    the review must not reshuffle what they remember. Rows that cannot be matched keep their place at the end.
+    """
+    remaining = list(review_options)
+    ordered = []
+    for option in seen:
+        match = next((row for row in remaining if row.get("text") == option.get("text")), None)
+        if match is not None:
+            ordered.append(match)
+            remaining.remove(match)
+    return ordered + remaining
+
+
 def review_rows(attempt: Attempt, registry: QuestionTypeRegistry, references: list[dict]) -> list[ReviewRow]:
     refs = {r["key"]: r for r in references}
+    shuffle = attempt.quiz.settings.get("shuffle_options", True)
     rows = []
     for n, answer in enumerate(attempt.answers, 1):
         q = answer.question
         try:
-            detail = registry.get(q.type).review(q.spec, answer.response)
+            qtype = registry.get(q.type)
+            detail = qtype.review(q.spec, answer.response)
+            if isinstance(detail.get("options"), list):
+                seen = qtype.learner_view(q.spec, attempt.seed, shuffle).get("options") or []
+                detail = {**detail, "options": seen_order(detail["options"], seen)}
         except UnknownQuestionType as exc:
             detail = {"error": str(exc)}
         rows.append(ReviewRow(n, q, answer, detail, refs.get(q.reference)))

@@ -36,6 +36,7 @@ ENV_KEYS: dict[str, str] = {
     "JOBS_MODE": "JOBS_MODE",
     "REMEMBER_DAYS": "REMEMBER_DAYS",
     "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "TIMEZONE": "TIMEZONE",
     "RATELIMIT_PER_PROCESS": "RATELIMIT_PER_PROCESS",
     "REGISTER_LIMIT_PER_ADDRESS": "REGISTER_LIMIT_PER_ADDRESS",
 }
@@ -88,6 +89,8 @@ class Config:
     LOGIN_LINKS_PER_HOUR = 3
     CONFIRM_EMAIL_HOURS = 24
     CONFIRM_MAILS_PER_HOUR = 3
+    #: the site's time zone for pages, mail and PDFs (an IANA name); times are stored in UTC
+    TIMEZONE = "UTC"
     #: comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed
     TRUSTED_PROXIES = ""
     SMTP_HOST: str | None = None
@@ -127,6 +130,8 @@ class TestingConfig(Config):
     FORBID_QUERIES_AT_STARTUP = True
     JOBS_MODE = "eager"
     BASE_URL = "http://localhost"
+    # Tests fix the zone (never the machine's), and pick one that is not UTC so conversions show.
+    TIMEZONE = "Europe/Berlin"
     # Fast hashes keep the suite quick; never in production.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
 

@@ -12,14 +12,14 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from lms.auth.models import PROFESSIONS
 from lms.auth.services import ProfileData, password_problem
 from lms.forms import select_choices
+from lms.i18n import collation_key
 
 
 @cache
 def country_choices() -> list[SelectChoice]:
-    countries = sorted(pycountry.countries, key=lambda c: getattr(c, "common_name", c.name))
-    return select_choices(
-        [("", "Choose your country")] + [(c.alpha_2, getattr(c, "common_name", c.name)) for c in countries]
-    )
+    named = [(c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries]
+    named.sort(key=lambda pair: collation_key(pair[1]))
+    return select_choices([("", "Choose your country"), *named])
 
 
 def _strip(value: str | None) -> str | None:

@@ -1,0 +1,56 @@
+"""One time zone, 24-hour clock with the zone named; proper country collation and names; catalog status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lms.auth.forms import country_choices
+from lms.i18n import collation_key, country_name
+from lms.templating import format_datetime
+from tests import factories
+from tests.packages import sync, write_package
+
+
+def test_datetimes_use_the_site_zone_24_hour_clock_and_name_the_zone():
+    winter = datetime(2026, 12, 1, 13, 5)  # stored as naive UTC
+    assert format_datetime(winter, zone="Europe/Berlin") == "01 Dec 2026 14:05 CET"
+    assert format_datetime(datetime(2026, 7, 1, 21, 30), zone="Europe/Berlin") == "01 Jul 2026 23:30 CEST"
+    assert format_datetime(winter, zone="UTC") == "01 Dec 2026 13:05 UTC"
+    assert format_datetime(None) == "—"
+
+
+def test_tests_fix_the_zone(app):
+    assert app.config["TIMEZONE"] == "Europe/Berlin"
+
+
+def test_admin_pages_show_local_times_and_country_names(app, client, auth):
+    info = factories.create_user(app, email="ana@example.org")
+    auth.login("admin")
+    html = client.get(f"/admin/users/{info.id}").get_data(as_text=True)
+    assert "United States" in html
+    assert "<dd>US</dd>" not in html
+
+
+def test_country_list_is_sorted_by_collation():
+    names = [c.label for c in country_choices()][1:]
+    assert names.index("Åland Islands") < names.index("Albania")
+    assert names.index("Congo") < names.index("Côte d'Ivoire") < names.index("Croatia")
+    assert names == sorted(names, key=collation_key)
+    assert country_name("CI") == "Côte d'Ivoire"
+
+
+def test_catalog_cards_show_enrolled_and_completed(app, client, auth, tmp_path):
+    sync(app, write_package(tmp_path, lessons=1, quiz=False))
+    sync(app, write_package(tmp_path, slug="other-course", title="Other course", lessons=1, quiz=False))
+    auth.login("learner")
+    assert "Enrolled" not in client.get("/courses").get_data(as_text=True)
+    client.post("/courses/test-course/enrol")
+    client.post("/courses/other-course/enrol")
+    client.post("/courses/test-course/lessons/l1/complete")
+    client.get("/dashboard")  # shows (and so clears) the flashed messages
+    html = client.get("/courses").get_data(as_text=True)
+    cards = html[html.index('class="course-grid"') :]
+    other_card = cards[cards.index(">Other course<") : cards.index(">Test course<")]
+    test_card = cards[cards.index(">Test course<") :]
+    assert "Completed" in test_card
+    assert "Enrolled" in other_card and "Completed" not in other_card

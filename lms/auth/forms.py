@@ -13,6 +13,7 @@ from lms.auth.models import PROFESSIONS
 from lms.auth.services import ProfileData, password_problem
 from lms.forms import select_choices
 from lms.i18n import collation_key
+from lms.specialties import SPECIALTIES, normalise_specialty
 
 
 @cache
@@ -44,11 +45,13 @@ class ProfileFieldsMixin:
         validators=[DataRequired(message="Choose your profession.")],
         render_kw={"autocomplete": "organization-title"},
     )
-    specialty = StringField(
+    specialty = SelectField(
         "Specialty",
-        validators=[DataRequired(), Length(max=120), _no_control_chars],
-        filters=[_strip],
-        render_kw={"autocomplete": "off", "placeholder": "e.g. Haematology"},
+        choices=select_choices([("", "Choose your specialty"), *((s, s) for s in SPECIALTIES)]),
+        validators=[DataRequired(message="Choose your specialty.")],
+        # an older free-text value ("Clinical Pharmacy") is shown as its controlled name
+        filters=[lambda v: normalise_specialty(v) if isinstance(v, str) else v],
+        render_kw={"autocomplete": "off"},
     )
     country = SelectField(
         "Country",

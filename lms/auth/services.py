@@ -26,6 +26,7 @@ from lms.auth.models import (
     UserSession,
 )
 from lms.extensions import db
+from lms.specialties import normalise_specialty
 from lms.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -95,7 +96,7 @@ def _clean_profile(profile: ProfileData) -> ProfileData:
     return ProfileData(
         full_name=" ".join(profile.full_name.split()),
         profession=profile.profession,
-        specialty=profile.specialty.strip(),
+        specialty=normalise_specialty(profile.specialty),
         country=profile.country.strip().upper(),
         licence_number=(profile.licence_number or "").strip() or None,
     )

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from lms.catalog import services
 from lms.catalog.models import Course
 from lms.extensions import db
+from lms.specialties import normalise_specialty
 
 bp = Blueprint("catalog", __name__)
 
@@ -23,7 +24,7 @@ def published_or_404(slug: str) -> Course:
 @bp.get("/courses")
 def index() -> str:
     query = request.args.get("q", "")[:100]
-    specialty = request.args.get("specialty", "")[:120]
+    specialty = normalise_specialty(request.args.get("specialty", "")[:120])
     courses = services.published_courses(query, specialty)
     return render_template(
         "catalog/index.html",

@@ -13,6 +13,7 @@ from lms.coursepacks.manifest import CoursePackage, Lesson
 from lms.coursepacks.manifest import Quiz as QuizDef
 from lms.extensions import db
 from lms.quizzes.models import Question, Quiz
+from lms.specialties import normalise_all
 
 
 class SyncError(Exception):
@@ -96,7 +97,8 @@ def _set_current(course: Course, pkg: CoursePackage, number: int) -> None:
     course.status = pkg.status
     course.credit_hours = pkg.credit.hours
     course.estimated_minutes = pkg.estimated_minutes
-    course.specialties = "|" + "|".join(pkg.specialties) + "|" if pkg.specialties else ""
+    specialties = normalise_all(pkg.specialties)  # one controlled list (lms/specialties.py)
+    course.specialties = "|" + "|".join(specialties) + "|" if specialties else ""
 
 
 def _store_content(pkg: CoursePackage, version: CourseVersion) -> None:

@@ -74,7 +74,7 @@ def test_register_page_names_fields_and_autocomplete(client):
         ({"full_name": "x" * 201}, "full_name", "200"),
         ({"profession": "astronaut"}, "profession", "Not a valid choice"),
         ({"country": "XX"}, "country", "Not a valid choice"),
-        ({"specialty": ""}, "specialty", "required"),
+        ({"specialty": ""}, "specialty", "Choose your specialty"),
     ],
 )
 def test_register_rejects_bad_input_with_field_errors(app, client, change, field, message):

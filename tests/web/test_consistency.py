@@ -54,3 +54,33 @@ def test_catalog_cards_show_enrolled_and_completed(app, client, auth, tmp_path):
     test_card = cards[cards.index(">Test course<") :]
     assert "Completed" in test_card
     assert "Enrolled" in other_card and "Completed" not in other_card
+
+
+def test_specialties_map_to_one_controlled_list():
+    from lms.specialties import SPECIALTIES, normalise_all, normalise_specialty
+
+    assert normalise_specialty("Clinical Pharmacy") == normalise_specialty("pharmacy") == "Pharmacy"
+    assert (
+        normalise_specialty("Medical Genetics")
+        == normalise_specialty(" medical  genetics ")
+        == "Medical genetics"
+    )
+    assert normalise_specialty("Genetic Counselling") == "Genetic counselling"
+    assert normalise_specialty("Ophthalmic Nursing") == "Nursing"
+    assert normalise_specialty("Hematology") == "Haematology"
+    assert normalise_specialty("tropical MEDICINE") == "Tropical medicine"  # unknown: kept, tidied
+    assert normalise_all(["Pharmacy", "Clinical Pharmacy", "Oncology pharmacy"]) == ["Pharmacy"]
+    assert "Pharmacy" in SPECIALTIES
+
+
+def test_catalog_filter_and_profiles_use_the_controlled_names(app, client, auth, tmp_path):
+    sync(app, write_package(tmp_path, specialties='["Clinical Pharmacy", "Medical Genetics"]', quiz=False))
+    sync(app, write_package(tmp_path, slug="b", title="B course", specialties='["pharmacy"]', quiz=False))
+    html = client.get("/courses").get_data(as_text=True)
+    assert 'value="Pharmacy"' in html and "Clinical Pharmacy" not in html
+    assert html.count('<option value="Pharmacy"') == 1
+    assert "B course" in client.get("/courses?specialty=Clinical+pharmacy").get_data(as_text=True)
+    auth.login("learner")
+    form = {"full_name": "Ana", "profession": "pharmacist", "specialty": "Clinical Pharmacy", "country": "DE"}
+    assert client.post("/account", data=form).status_code == 302
+    assert '<option selected value="Pharmacy">' in client.get("/account").get_data(as_text=True)

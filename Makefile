@@ -11,7 +11,7 @@ TEST_VENV := .venv-test
 TEST_BIN := $(TEST_VENV)/bin
 TEST_PLUGINS := tests/plugins/lms-example-qtype tests/plugins/lms-example-course
 
-.PHONY: install install-test browser-deps migrate sync demo run serve-prod test test-sqlite test-postgres lint format bench loadtest clean
+.PHONY: install install-test browser-deps migrate sync demo run reset serve-prod test test-sqlite test-postgres lint format bench loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -59,20 +59,29 @@ demo: migrate
 run: sync demo
 	LMS_PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# Development only: empties the database and the outbox after asking; keeps instance/ keys unless ARGS=--all.
+reset: install
+	$(FLASK) reset $(ARGS)
+
 # Production-style server: several gunicorn workers. Set LMS_CONFIG=production, LMS_SECRET_KEY,
 # LMS_DATABASE_URL and LMS_RATELIMIT_STORAGE_URI first (see docs/deployment.md).
 serve-prod: install
 	$(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-3} --bind $${BIND:-127.0.0.1:8000} --access-logfile - wsgi:app
 
 # The whole suite on SQLite, then again on PostgreSQL when LMS_TEST_DATABASE_URL is set (CI sets it).
+# Browser tests, the accessibility sweep and the smoke runs (marks "browser" and "smoke") run once per
+# `make test`: in the PostgreSQL pass when there is one, otherwise in the SQLite pass.
 test: install-test
 	$(TEST_BIN)/ruff check .
 	$(TEST_BIN)/ruff format --check .
-	@echo "== SQLite"
-	LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
+		echo "== SQLite (browser, accessibility and smoke tests run in the PostgreSQL pass)"; \
+		LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider -m "not browser and not smoke" || exit $$?; \
 		echo "== PostgreSQL: $$LMS_TEST_DATABASE_URL"; \
 		$(TEST_BIN)/pytest -q -p no:cacheprovider; \
+	else \
+		echo "== SQLite"; \
+		LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider; \
 	fi
 
 test-sqlite: install-test

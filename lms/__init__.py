@@ -156,6 +156,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.coursepacks.cli import courses_cli
+    from lms.devcli import reset_command
     from lms.jobs_cli import jobs_cli
     from lms.quizzes.cli import quizzes_cli
 
@@ -163,3 +164,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(reset_command)

@@ -80,6 +80,7 @@ def test_werkzeug_server_sends_no_server_header(app):
         thread.join(timeout=5)
 
 
+@pytest.mark.smoke
 def test_gunicorn_sends_no_server_header(migrated, tmp_path):
     port = _free_port()
     env = {

@@ -165,10 +165,10 @@ class SignOutEverywhereForm(FlaskForm):
     """Only the CSRF token: ending every session is one button."""
 
 
-def _email_field(field_id: str) -> EmailField:
-    # Several forms share the log-in page: each field keeps the name "email" but gets its own id.
+def _email_field(field_id: str, label: str) -> EmailField:
+    # Several forms share the log-in page: each field keeps the name "email" but has its own id and label.
     return EmailField(
-        "Email",
+        label,
         id=field_id,
         validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
         filters=[_strip],
@@ -177,13 +177,13 @@ def _email_field(field_id: str) -> EmailField:
 
 
 class LoginLinkForm(FlaskForm):
-    email = _email_field("link-email")
+    email = _email_field("link-email", "Address for the sign-in link")
 
 
 class ResendConfirmationForm(FlaskForm):
     """The address whose confirmation link should be sent again."""
 
-    email = _email_field("resend-email")
+    email = _email_field("resend-email", "Address to confirm")
 
 
 class LoginWithLinkForm(FlaskForm):

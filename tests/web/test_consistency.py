@@ -84,3 +84,33 @@ def test_catalog_filter_and_profiles_use_the_controlled_names(app, client, auth,
     form = {"full_name": "Ana", "profession": "pharmacist", "specialty": "Clinical Pharmacy", "country": "DE"}
     assert client.post("/account", data=form).status_code == 302
     assert '<option selected value="Pharmacy">' in client.get("/account").get_data(as_text=True)
+
+
+def _package_with_references(tmp_path):
+    folder = write_package(tmp_path, lessons=2, quiz=False)
+    manifest_path = folder / "course.toml"
+    text = manifest_path.read_text()
+    extra = (
+        '\n[[references]]\nkey = "unused2020"\ncitation = "Unused U. Never cited anywhere. 2020."\n'
+        '\n[[references]]\nkey = "b2021"\ncitation = "Bee B. Cited second in the manifest. 2021."\n'
+    )
+    manifest_path.write_text(text.replace("\n[completion]", extra + "\n[completion]"))
+    (folder / "lessons" / "l2.md").write_text(
+        '+++\nid = "l2"\ntitle = "Lesson 2"\nminutes = 5\n+++\n\n## Learning objectives\n\n- Learn\n\n'
+        "First B [@b2021], then Lee [@lee2019].\n"
+    )
+    return folder
+
+
+def test_course_lists_only_cited_references_and_lessons_list_them_in_citation_order(
+    app, client, auth, tmp_path
+):
+    sync(app, _package_with_references(tmp_path))
+    course = client.get("/courses/test-course").get_data(as_text=True)
+    assert "Never cited anywhere" not in course
+    assert '<li id="ref-lee2019" value="1">' in course and '<li id="ref-b2021" value="3">' in course
+    auth.login("learner")
+    client.post("/courses/test-course/enrol")
+    lesson = client.get("/courses/test-course/lessons/l2").get_data(as_text=True)
+    refs = lesson[lesson.index('id="lesson-refs"') :]
+    assert refs.index("Bee B.") < refs.index("Lee DW")

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.browser.site import PASSWORD, build_site
+from tests.browser.site import PASSWORD, ROOT, build_site
+from tests.packages import sync
 
 pytestmark = pytest.mark.browser
 
@@ -101,6 +102,34 @@ PHONE_PAGES = [
 ]
 
 
+def _bundled_table_lessons(app) -> list[str]:
+    """Lesson URLs of the bundled CAR-T course holding a table (the ASTCT grading table among them)."""
+    from sqlalchemy import select
+
+    from lms.catalog.models import Course, CourseVersion, Item
+    from lms.extensions import db
+
+    sync(app, ROOT / "courses" / "car-t-cell-therapy")
+    with app.app_context():
+        keys = db.session.scalars(
+            select(Item.key)
+            .join(CourseVersion, CourseVersion.id == Item.version_id)
+            .join(Course, Course.id == CourseVersion.course_id)
+            .where(Course.slug == "car-t-cell-therapy", Item.kind == "lesson", Item.html.contains("<table"))
+        ).all()
+    assert keys, "the bundled CAR-T course has no lesson table any more: pick another course"
+    return [f"/courses/car-t-cell-therapy/lessons/{key}" for key in keys]
+
+
+def _assert_tables_scroll_in_their_frame(page, path: str) -> None:
+    for wrap in page.locator(".prose .table-wrap").all():
+        if not wrap.evaluate("w => w.scrollWidth > w.clientWidth + 1"):
+            continue
+        assert "is-scrollable" in (wrap.get_attribute("class") or ""), path
+        assert wrap.evaluate("w => w.previousElementSibling.classList.contains('table-hint')"), path
+        assert wrap.locator("td").first.evaluate("td => getComputedStyle(td).position") == "sticky", path
+
+
 def test_nothing_scrolls_sideways_at_360px_and_tables_scroll_in_their_frame(
     app, tmp_path, live_server, browser
 ):
@@ -108,6 +137,12 @@ def test_nothing_scrolls_sideways_at_360px_and_tables_scroll_in_their_frame(
     from tests import factories
 
     factories.create_user(app, email="both@example.org", password=PASSWORD, roles=("admin",))
+    bundled = _bundled_table_lessons(app)
+    client = app.test_client()
+    client.post("/login", data={"email": "learner@example.org", "password": PASSWORD})
+    client.post("/courses/car-t-cell-therapy/enrol")
+    retry = client.post("/courses/a11y-course/quizzes/check/start")  # a graded attempt page as well
+    graded_attempt = retry.headers["Location"]
     context = browser.new_context(viewport={"width": 360, "height": 760})
     page = context.new_page()
     try:
@@ -117,10 +152,11 @@ def test_nothing_scrolls_sideways_at_360px_and_tables_scroll_in_their_frame(
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(live_server + "/dashboard")
         values = {"open": site.open_attempt, "review": site.review_attempt, "learner": site.learner_id}
-        for path in PHONE_PAGES[:4]:
-            page.goto(live_server + path.format(**values))
+        for path in [*(p.format(**values) for p in PHONE_PAGES[:4]), graded_attempt, *bundled]:
+            page.goto(live_server + path)
             width = page.evaluate("document.scrollingElement.scrollWidth")
             assert width <= 360, f"{path} is {width}px wide at 360px"
+            _assert_tables_scroll_in_their_frame(page, path)
         # The lesson's grading table scrolls in its own frame, says so, and keeps its first column in view.
         page.goto(live_server + PHONE_PAGES[0])
         wrap = page.locator(".prose .table-wrap")

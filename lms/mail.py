@@ -11,11 +11,11 @@ import re
 import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,15 @@ class OutboxMessage:
     subject: str
     date: str
     body: str
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """The Date header as naive UTC (how the app stores times), for display in the site's zone."""
+        try:
+            parsed = parsedate_to_datetime(self.date)
+        except (TypeError, ValueError):
+            return None
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def outbox_dir(config: Any | None = None) -> Path:

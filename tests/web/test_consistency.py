@@ -114,3 +114,11 @@ def test_course_lists_only_cited_references_and_lessons_list_them_in_citation_or
     lesson = client.get("/courses/test-course/lessons/l2").get_data(as_text=True)
     refs = lesson[lesson.index('id="lesson-refs"') :]
     assert refs.index("Bee B.") < refs.index("Lee DW")
+
+
+def test_outbox_shows_times_in_the_site_zone(app, client, auth):
+    factories.create_user(app, email="ana@example.org")
+    client.post("/forgot-password", data={"email": "ana@example.org"})
+    auth.login("admin")
+    html = client.get("/admin/outbox").get_data(as_text=True)
+    assert " CET</td>" in html or " CEST</td>" in html

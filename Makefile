@@ -4,19 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# `make run PORT=8080` serves elsewhere; links in mail follow (LMS_BASE_URL defaults to http://127.0.0.1:$(PORT)).
+PORT ?= 5000
 # Tests run in their own environment, so the example plugins they install never appear in `make run`.
 TEST_VENV := .venv-test
 TEST_BIN := $(TEST_VENV)/bin
 TEST_PLUGINS := tests/plugins/lms-example-qtype tests/plugins/lms-example-course
 
-.PHONY: install install-test browser-deps migrate sync demo run serve-prod test test-sqlite test-postgres lint format bench loadtest clean
+.PHONY: install install-test browser-deps migrate sync demo run reset serve-prod test test-sqlite test-postgres lint format bench loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# `make run` gets the runtime dependencies only; the test extras (pytest, Playwright, ...) live in .venv-test.
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -54,7 +57,11 @@ demo: migrate
 	$(FLASK) users demo
 
 run: sync demo
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	LMS_PORT=$(PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Development only: empties the database and the outbox after asking; keeps instance/ keys unless ARGS=--all.
+reset: install
+	$(FLASK) reset $(ARGS)
 
 # Production-style server: several gunicorn workers. Set LMS_CONFIG=production, LMS_SECRET_KEY,
 # LMS_DATABASE_URL and LMS_RATELIMIT_STORAGE_URI first (see docs/deployment.md).
@@ -62,14 +69,19 @@ serve-prod: install
 	$(BIN)/gunicorn --workers $${WEB_CONCURRENCY:-3} --bind $${BIND:-127.0.0.1:8000} --access-logfile - wsgi:app
 
 # The whole suite on SQLite, then again on PostgreSQL when LMS_TEST_DATABASE_URL is set (CI sets it).
+# Browser tests, the accessibility sweep and the smoke runs (marks "browser" and "smoke") run once per
+# `make test`: in the PostgreSQL pass when there is one, otherwise in the SQLite pass.
 test: install-test
 	$(TEST_BIN)/ruff check .
 	$(TEST_BIN)/ruff format --check .
-	@echo "== SQLite"
-	LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
+		echo "== SQLite (browser, accessibility and smoke tests run in the PostgreSQL pass)"; \
+		LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider -m "not browser and not smoke" || exit $$?; \
 		echo "== PostgreSQL: $$LMS_TEST_DATABASE_URL"; \
 		$(TEST_BIN)/pytest -q -p no:cacheprovider; \
+	else \
+		echo "== SQLite"; \
+		LMS_TEST_DATABASE_URL= $(TEST_BIN)/pytest -q -p no:cacheprovider; \
 	fi
 
 test-sqlite: install-test
@@ -78,13 +90,13 @@ test-sqlite: install-test
 test-postgres: install-test
 	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(TEST_BIN)/pytest -q -p no:cacheprovider
 
-lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+lint: install-test
+	$(TEST_BIN)/ruff check .
+	$(TEST_BIN)/ruff format --check .
 
-format: install
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+format: install-test
+	$(TEST_BIN)/ruff check --fix .
+	$(TEST_BIN)/ruff format .
 
 bench: install
 	$(BIN)/python bench/run.py

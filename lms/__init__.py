@@ -7,12 +7,20 @@ set-up work belongs to the CLI (``flask db upgrade``, ``flask courses sync``, ``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from lms.config import Config, check_production, config_from_env, ensure_secret_key, env_overrides
+from lms.config import (
+    Config,
+    check_production,
+    config_from_env,
+    default_base_url,
+    ensure_secret_key,
+    env_overrides,
+)
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
@@ -25,6 +33,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         init_extensions(app)
         load_plugins(app)
         register_blueprints(app)
+        connect_signals(app)
         register_error_handlers(app)
         register_request_hooks(app)
         register_template_helpers(app)
@@ -52,13 +61,15 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.sqlite3'}"
     ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
     check_production(app.config)  # type: ignore[arg-type]
+    default_base_url(app.config)  # type: ignore[arg-type]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
-    if app.config.get("ENV_NAME") == "production":
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
+    from lms.proxy import TrustedProxyMiddleware, parse_trusted_proxies
 
-        # Behind one reverse proxy: trust its X-Forwarded-For/Proto so rate limits see client addresses.
-        # The host is never taken from headers: links in emails are built from LMS_BASE_URL.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    # Only the proxies named in LMS_TRUSTED_PROXIES may tell us the client's address (rate limits use it);
+    # the host is never taken from headers: absolute links are built from LMS_BASE_URL.
+    networks = parse_trusted_proxies(app.config.get("TRUSTED_PROXIES"))
+    app.wsgi_app = TrustedProxyMiddleware(app.wsgi_app, networks)  # type: ignore[method-assign]
 
 
 def init_extensions(app: Flask) -> None:
@@ -121,6 +132,14 @@ def register_blueprints(app: Flask) -> None:
     init_certificates(app)
 
 
+def connect_signals(app: Flask) -> None:
+    """Higher areas subscribe to the events of lower ones (see lms/signals.py)."""
+    from lms.quizzes.services import on_course_left
+    from lms.signals import course_left
+
+    course_left.connect(on_course_left)  # idempotent: blinker keeps one connection per receiver
+
+
 def register_error_handlers(app: Flask) -> None:
     from lms.errors import init_error_handlers
 
@@ -128,8 +147,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from lms.inputguard import init_input_guard
     from lms.security import init_security_headers
 
+    init_input_guard(app)
     init_security_headers(app)
 
 
@@ -143,6 +164,7 @@ def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.catalog.cli import staff_cli
     from lms.coursepacks.cli import courses_cli
+    from lms.devcli import reset_command
     from lms.jobs_cli import jobs_cli
     from lms.quizzes.cli import quizzes_cli
 
@@ -157,3 +179,4 @@ def register_cli(app: Flask) -> None:
     from lms.reports.cli import reports_cli
 
     app.cli.add_command(reports_cli)
+    app.cli.add_command(reset_command)

@@ -40,10 +40,15 @@ ENV_KEYS: dict[str, str] = {
     "SIGNING_KEY_FILE": "SIGNING_KEY_FILE",
     "KEYS_DIR": "KEYS_DIR",
     "EXPORTS_DIR": "EXPORTS_DIR",
+    "REMEMBER_DAYS": "REMEMBER_DAYS",
+    "TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "TIMEZONE": "TIMEZONE",
+    "RATELIMIT_PER_PROCESS": "RATELIMIT_PER_PROCESS",
+    "REGISTER_LIMIT_PER_ADDRESS": "REGISTER_LIMIT_PER_ADDRESS",
 }
 
-_INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB"}
-_BOOL_KEYS = {"SMTP_STARTTLS"}
+_INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB", "REMEMBER_DAYS"}
+_BOOL_KEYS = {"SMTP_STARTTLS", "RATELIMIT_PER_PROCESS"}
 
 
 class ConfigError(RuntimeError):
@@ -66,14 +71,34 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    #: how long "Keep me signed in" lasts (the remember-me cookie and its server-side session)
+    REMEMBER_DAYS = 14
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    #: a moving window: no burst of twice the limit across a window boundary
+    RATELIMIT_STRATEGY = "moving-window"
+    #: a prefix of its own: counters left in Redis by the earlier fixed-window strategy have another type
+    RATELIMIT_KEY_PREFIX = "lms-mw"
+    #: production refuses per-process (memory://) limit storage unless this is set on purpose
+    RATELIMIT_PER_PROCESS = False
     LOGIN_LIMIT_PER_ADDRESS = "30 per 5 minutes"
     LOGIN_LIMIT_PER_ACCOUNT = "10 per 5 minutes"
+    #: counts accounts created, not failed posts, so one hospital address is not locked out by typos
+    REGISTER_LIMIT_PER_ADDRESS = "20 per hour"
     PASSWORD_RESET_HOURS = 2
+    #: per account, so repeated requests cannot flood a mailbox
+    RESET_MAILS_PER_HOUR = 3
+    LOGIN_LINK_MINUTES = 15
+    LOGIN_LINKS_PER_HOUR = 3
+    CONFIRM_EMAIL_HOURS = 24
+    CONFIRM_MAILS_PER_HOUR = 3
+    #: the site's time zone for pages, mail and PDFs (an IANA name); times are stored in UTC
+    TIMEZONE = "UTC"
+    #: comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed
+    TRUSTED_PROXIES = ""
     SMTP_HOST: str | None = None
     SMTP_PORT = 587
     SMTP_USERNAME: str | None = None
@@ -102,6 +127,7 @@ class Config:
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     FORBID_QUERIES_AT_STARTUP = True
+    # BASE_URL defaults to http://127.0.0.1:<LMS_PORT or 5000> (see default_base_url)
 
 
 class TestingConfig(Config):
@@ -113,6 +139,9 @@ class TestingConfig(Config):
     QUIZ_GRACE_SECONDS = 0
     FORBID_QUERIES_AT_STARTUP = True
     JOBS_MODE = "eager"
+    BASE_URL = "http://localhost"
+    # Tests fix the zone (never the machine's), and pick one that is not UTC so conversions show.
+    TIMEZONE = "Europe/Berlin"
     # Fast hashes keep the suite quick; never in production.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
 
@@ -177,6 +206,25 @@ def check_production(config: dict[str, Any]) -> None:
             "key and it survives redeployment. Generate one with: openssl genpkey -algorithm RSA -pkeyopt "
             "rsa_keygen_bits:3072 -out signing-key.pem && chmod 600 signing-key.pem"
         )
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if storage.startswith("memory://") and not config.get("RATELIMIT_PER_PROCESS"):
+        raise ConfigError(
+            "LMS_RATELIMIT_STORAGE_URI is memory:// (or unset): each gunicorn process would count login "
+            "attempts on its own, multiplying the limits. Set it to a shared store such as "
+            "redis://127.0.0.1:6379/0, or set LMS_RATELIMIT_PER_PROCESS=1 if you really run one process."
+        )
+
+
+def default_base_url(config: dict[str, Any], environ: dict[str, str] | None = None) -> None:
+    """Outside production, links default to the local server (``make run PORT=8080`` sets ``LMS_PORT``).
+
+    Links are never built from the Host header, so even development needs a base URL.
+    """
+    if config.get("BASE_URL") or config.get("ENV_NAME") == "production":
+        return
+    env = os.environ if environ is None else environ
+    port = env.get("LMS_PORT") or env.get("FLASK_RUN_PORT") or "5000"
+    config["BASE_URL"] = f"http://127.0.0.1:{port}"
 
 
 def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:

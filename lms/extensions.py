@@ -33,14 +33,49 @@ csrf = CSRFProtect()
 
 
 def client_address() -> str:
-    """The caller's address; behind a proxy, ProxyFix has already put the real one in ``remote_addr``."""
+    """The caller's address; behind a trusted proxy (LMS_TRUSTED_PROXIES) the middleware has set it."""
     return get_remote_address() or "unknown"
 
 
+def submitted_field(name: str) -> str:
+    """A text field from the body in whichever format the form classes accept (form fields or JSON).
+
+    Flask-WTF reads JSON bodies too, so a limit keyed on ``request.form`` alone would not see a JSON login.
+    """
+    if request.form:
+        value = request.form.get(name)
+    else:
+        data = request.get_json(silent=True) if request.is_json else None
+        value = data.get(name) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def login_account_key() -> str:
-    """Rate-limit key for the account named in a login form (case-insensitive)."""
-    email = (request.form.get("email") or "").strip().lower()
-    return f"account:{email}"
+    """Rate-limit key for the account named in a login request (case-insensitive, form or JSON)."""
+    return f"account:{submitted_field('email').strip().lower()}"
+
+
+def wait_words(seconds: int) -> str:
+    """A limiter window in words ("5 minutes", "1 hour"), never the raw "10 per 5 minute"."""
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = -(-minutes // 60)
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = -(-hours // 24)
+    return f"{days} days"
+
+
+def rate_limit_wait(exc: Exception) -> str:
+    """How long to wait after a RateLimitExceeded, in words (its window, the longest possible wait)."""
+    limit = getattr(getattr(exc, "limit", None), "limit", None)
+    try:
+        return wait_words(int(limit.get_expiry()))  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError):
+        return "a few minutes"
 
 
 limiter = Limiter(key_func=client_address)

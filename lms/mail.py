@@ -6,13 +6,16 @@ at /admin/outbox.
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,15 @@ class OutboxMessage:
     subject: str
     date: str
     body: str
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """The Date header as naive UTC (how the app stores times), for display in the site's zone."""
+        try:
+            parsed = parsedate_to_datetime(self.date)
+        except (TypeError, ValueError):
+            return None
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def outbox_dir(config: Any | None = None) -> Path:
@@ -55,9 +67,23 @@ def send_mail(to: str, subject: str, body: str) -> None:
             smtp.send_message(msg)
         return
     folder = outbox_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = now.strftime("%Y%m%dT%H%M%S%f")
-    (folder / f"{stamp}.eml").write_bytes(msg.as_bytes(policy=default_policy))
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.eml"
+    # 0600 from the start: messages hold sign-in and reset links, other local users must not read them.
+    fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(msg.as_bytes(policy=default_policy))
+
+
+#: outbox file names as send_mail writes them (anything else is refused, so no path can be smuggled in)
+OUTBOX_NAME = re.compile(r"^\d{8}T\d{12}(-[0-9a-f]{8})?\.eml$")
+#: the token part of an emailed link: a long URL-safe path segment
+_TOKEN_LINK = re.compile(r"(https?://[^\s/]+(?:/[^\s/]+)*?/)([A-Za-z0-9_\-]{20,})(?=[\s?#]|$)")
+
+
+def redact_links(body: str) -> str:
+    """The message text with every token-bearing link's token hidden."""
+    return _TOKEN_LINK.sub(r"\1[link hidden]", body)
 
 
 def read_outbox(limit: int = 100) -> list[OutboxMessage]:
@@ -65,17 +91,25 @@ def read_outbox(limit: int = 100) -> list[OutboxMessage]:
     folder = outbox_dir()
     if not folder.is_dir():
         return []
-    messages = []
-    for path in sorted(folder.glob("*.eml"), reverse=True)[:limit]:
-        parsed = message_from_bytes(path.read_bytes(), policy=default_policy)
-        body_part = parsed.get_body(preferencelist=("plain",))
-        messages.append(
-            OutboxMessage(
-                name=path.name,
-                to=str(parsed["To"]),
-                subject=str(parsed["Subject"]),
-                date=str(parsed["Date"]),
-                body=body_part.get_content() if body_part else "",
-            )
-        )
-    return messages
+    paths = sorted((p for p in folder.glob("*.eml") if OUTBOX_NAME.match(p.name)), reverse=True)
+    return [_parse(path) for path in paths[:limit]]
+
+
+def read_outbox_message(name: str) -> OutboxMessage | None:
+    """One message by file name, or None for a name send_mail would not have written."""
+    if not OUTBOX_NAME.match(name):
+        return None
+    path = outbox_dir() / name
+    return _parse(path) if path.is_file() else None
+
+
+def _parse(path: Path) -> OutboxMessage:
+    parsed = message_from_bytes(path.read_bytes(), policy=default_policy)
+    body_part = parsed.get_body(preferencelist=("plain",))
+    return OutboxMessage(
+        name=path.name,
+        to=str(parsed["To"]),
+        subject=str(parsed["Subject"]),
+        date=str(parsed["Date"]),
+        body=body_part.get_content() if body_part else "",
+    )

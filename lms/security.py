@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request, session
 
 CSP = "; ".join(
     [
@@ -31,4 +31,18 @@ def init_security_headers(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _personal(response):
+            # Nothing personal may stay in a shared hospital computer's cache or a proxy's.
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        headers.pop("Server", None)
         return response
+
+
+def _personal(response: Response) -> bool:
+    """Signed-in pages, account pages (tokens in links) and every CSV export."""
+    if response.mimetype == "text/csv":
+        return True
+    if request.endpoint == "static" or request.endpoint == "catalog.media":
+        return False
+    return "_user_id" in session or request.blueprint in ("auth", "admin")

@@ -14,3 +14,6 @@ _signals = Namespace()
 #: A learner's progress record for an item was written (first completion, or a re-read of a changed item).
 #: Keyword arguments: ``user_id``, ``course_id``, ``item_key``, ``version_no``, ``now``.
 item_completed = _signals.signal("item-completed")
+#: a learner left a course: ``sender`` is the Course; ``user_id`` and ``now`` are passed as keywords.
+#: The quizzes area freezes the learner's open attempts in that course.
+course_left = _signals.signal("course-left")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask
 
@@ -35,3 +36,19 @@ def find_user(app: Flask, email: str) -> UserInfo | None:
     with app.app_context():
         user = services.get_user_by_email(email)
         return UserInfo(user.id, user.email, user.full_name) if user else None
+
+
+def signing_key_file(folder: Path) -> Path:
+    """An RSA signing key file (mode 0600), as an operator provides for production."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = Path(folder) / "signing-key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    path.chmod(0o600)
+    return path

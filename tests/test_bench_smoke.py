@@ -5,6 +5,10 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.smoke
+
 
 def test_bench_prints_ratios(capsys):
     path = Path(__file__).resolve().parents[1] / "bench" / "run.py"

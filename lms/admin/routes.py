@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -14,8 +11,9 @@ from lms.auth import services as account_services
 from lms.auth.models import ALL_ROLES, User
 from lms.auth.permissions import role_required
 from lms.catalog.services import get_published_course
+from lms.csvutil import csv_text
 from lms.extensions import db
-from lms.mail import read_outbox
+from lms.mail import read_outbox, read_outbox_message, redact_links
 from lms.quizzes import services as quiz_services
 
 bp = Blueprint("admin", __name__)
@@ -53,12 +51,9 @@ def users() -> str:
 @role_required("admin")
 def users_csv() -> Response:
     query, role, sort = _user_filters()
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(
-        admin_services.users_csv_rows(admin_services.search_users(query, role, sort, None))
-    )
+    rows = admin_services.users_csv_rows(admin_services.search_users(query, role, sort, None))
     return Response(
-        buffer.getvalue(),
+        csv_text(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="users.csv"'},
     )
@@ -164,4 +159,19 @@ def grant_attempt(user_id: int) -> Response | tuple[str, int]:
 @bp.get("/outbox")
 @role_required("admin")
 def outbox() -> str:
+    """Metadata only: bodies hold sign-in links, so each is opened (and audited) one at a time."""
     return render_template("admin/outbox.html", messages=read_outbox())
+
+
+@bp.get("/outbox/<name>")
+@role_required("admin")
+def outbox_message(name: str) -> str:
+    """One message: full text only when it was sent to the viewing admin, links hidden otherwise."""
+    message = read_outbox_message(name)
+    if message is None:
+        abort(404)
+    own = message.to.strip().lower() == current_user.email
+    body = message.body if own else redact_links(message.body)
+    account_services.audit(current_user, "read_mail", "mail", name, f"to {message.to}: {message.subject}")
+    db.session.commit()
+    return render_template("admin/outbox_message.html", message=message, body=body, own=own)

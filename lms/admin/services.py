@@ -23,8 +23,12 @@ def search_users(
     if limit:
         stmt = stmt.limit(limit)
     if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(User.email.like(like), User.full_name.ilike(f"%{query.strip()}%")))
+        stmt = stmt.where(
+            or_(
+                User.email.like(like_pattern(query.strip().lower()), escape="\\"),
+                User.full_name.ilike(like_pattern(query.strip()), escape="\\"),
+            )
+        )
     if role and role != "learner":
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     return list(db.session.scalars(stmt))
@@ -39,35 +43,33 @@ CSV_HEADER = [
     "licence_number",
     "roles",
     "status",
-    "joined_utc",
-    "last_login_utc",
+    "joined",
+    "last_login",
 ]
 
 
-def csv_cell(value: object) -> str:
-    """A CSV cell that spreadsheet programs will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def like_pattern(text: str) -> str:
+    """``%text%`` with LIKE's wildcards escaped (``\\`` is the escape character): "50%" matches "50%" only."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
-def users_csv_rows(users: list[User]) -> list[list[str]]:
-    rows = [CSV_HEADER]
+def users_csv_rows(users: list[User]) -> list[list[object]]:
+    """Header and one row per account; cells are made formula-safe when written (lms/csvutil.py)."""
+    rows: list[list[object]] = [list(CSV_HEADER)]
     for u in users:
         rows.append(
             [
-                csv_cell(v)
-                for v in (
-                    u.email,
-                    u.full_name,
-                    u.profession,
-                    u.specialty,
-                    u.country,
-                    u.licence_number,
-                    " ".join(sorted(u.roles)),
-                    "disabled" if u.disabled_at else "active",
-                    u.created_at.strftime("%Y-%m-%d %H:%M"),
-                    u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "",
-                )
+                u.email,
+                u.full_name,
+                u.profession,
+                u.specialty,
+                u.country,
+                u.licence_number,
+                " ".join(sorted(u.roles)),
+                "disabled" if u.disabled_at else "active",
+                u.created_at,
+                u.last_login_at,
             ]
         )
     return rows

@@ -67,6 +67,30 @@ def create_command(
         click.echo(f"Password (shown once): {password}")
 
 
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Set a new password for an account (an operator's reset). Ends its sessions and reset links."""
+    user = _user_or_fail(email)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        generated = False
+    else:
+        password = secrets.token_urlsafe(12)
+        generated = True
+    try:
+        services.set_password(user, password)
+    except services.AccountError as exc:
+        db.session.rollback()
+        _fail(exc.message)
+    services.audit(None, "password_set_by_operator", "user", user.id, "flask users set-password")
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; every session of this account has ended.")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+
+
 @users_cli.command("grant")
 @click.argument("email")
 @click.argument("role", type=click.Choice(GRANTABLE_ROLES))

@@ -12,14 +12,15 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from lms.auth.models import PROFESSIONS
 from lms.auth.services import ProfileData, password_problem
 from lms.forms import select_choices
+from lms.i18n import collation_key
+from lms.specialties import SPECIALTIES, normalise_specialty
 
 
 @cache
 def country_choices() -> list[SelectChoice]:
-    countries = sorted(pycountry.countries, key=lambda c: getattr(c, "common_name", c.name))
-    return select_choices(
-        [("", "Choose your country")] + [(c.alpha_2, getattr(c, "common_name", c.name)) for c in countries]
-    )
+    named = [(c.alpha_2, getattr(c, "common_name", c.name)) for c in pycountry.countries]
+    named.sort(key=lambda pair: collation_key(pair[1]))
+    return select_choices([("", "Choose your country"), *named])
 
 
 def _strip(value: str | None) -> str | None:
@@ -44,11 +45,13 @@ class ProfileFieldsMixin:
         validators=[DataRequired(message="Choose your profession.")],
         render_kw={"autocomplete": "organization-title"},
     )
-    specialty = StringField(
+    specialty = SelectField(
         "Specialty",
-        validators=[DataRequired(), Length(max=120), _no_control_chars],
-        filters=[_strip],
-        render_kw={"autocomplete": "off", "placeholder": "e.g. Haematology"},
+        choices=select_choices([("", "Choose your specialty"), *((s, s) for s in SPECIALTIES)]),
+        validators=[DataRequired(message="Choose your specialty.")],
+        # an older free-text value ("Clinical Pharmacy") is shown as its controlled name
+        filters=[lambda v: normalise_specialty(v) if isinstance(v, str) else v],
+        render_kw={"autocomplete": "off"},
     )
     country = SelectField(
         "Country",
@@ -156,3 +159,32 @@ class ResetPasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """Only the CSRF token: ending every session is one button."""
+
+
+def _email_field(field_id: str, label: str) -> EmailField:
+    # Several forms share the log-in page: each field keeps the name "email" but has its own id and label.
+    return EmailField(
+        label,
+        id=field_id,
+        validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class LoginLinkForm(FlaskForm):
+    email = _email_field("link-email", "Address for the sign-in link")
+
+
+class ResendConfirmationForm(FlaskForm):
+    """The address whose confirmation link should be sent again."""
+
+    email = _email_field("resend-email", "Address to confirm")
+
+
+class LoginWithLinkForm(FlaskForm):
+    """Only the CSRF token: opening the link shows a button, pressing it signs in."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -61,8 +62,13 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.disabled_at is None
 
+    #: the server-side session this object was loaded for (set by the session loader and at login)
+    session_key: ClassVar[str | None] = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        # The session cookie and the remember-me cookie carry the session's key, never just the user id:
+        # revoking the server-side row ends both.
+        return f"{self.id}.{self.session_key or ''}"
 
     @property
     def profession_label(self) -> str:
@@ -111,3 +117,41 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     actor: Mapped[User | None] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in session, kept on the server so logout and "sign out everywhere" really end it.
+
+    The browser holds the raw key (inside the signed session and remember-me cookies); only its SHA-256 is
+    stored, so a copy of this table cannot be replayed as cookies.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+#: What an AccountToken is for; each purpose has its own lifetime and rules.
+TOKEN_PURPOSES = ("confirm_email", "login_link")
+
+
+class AccountToken(db.Model):
+    """A single-use emailed link (email confirmation, one-time sign-in); only its SHA-256 is stored."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -9,13 +9,24 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.auth.models import GRANTABLE_ROLES, AuditEvent, PasswordResetToken, User, UserRole
+from lms.auth.models import (
+    GRANTABLE_ROLES,
+    AccountToken,
+    AuditEvent,
+    PasswordResetToken,
+    User,
+    UserRole,
+    UserSession,
+)
 from lms.extensions import db
+from lms.specialties import normalise_specialty
 from lms.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -56,16 +67,24 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=method)
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lms/auth/data/README.md records its source and licence)."""
+    path = Path(__file__).parent / "data" / "common-passwords.txt"
+    return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines() if line)
+
+
 def password_problem(password: str, email: str | None = None) -> str | None:
-    """Why a new password is refused, or None. Length beats composition rules (NIST SP 800-63B)."""
+    """Why a new password is refused, or None. Length and a common-password list beat composition rules
+    (NIST SP 800-63B)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
     if email and password.strip().lower() == normalise_email(email):
         return "Do not use your email address as your password."
-    if len(set(password)) < 4:
-        return "This password is too easy to guess."
+    if len(set(password)) < 4 or password.strip().lower() in common_passwords():
+        return "This password is too common and easy to guess. Try a passphrase of several words."
     return None
 
 
@@ -77,7 +96,7 @@ def _clean_profile(profile: ProfileData) -> ProfileData:
     return ProfileData(
         full_name=" ".join(profile.full_name.split()),
         profession=profile.profession,
-        specialty=profile.specialty.strip(),
+        specialty=normalise_specialty(profile.specialty),
         country=profile.country.strip().upper(),
         licence_number=(profile.licence_number or "").strip() or None,
     )
@@ -106,6 +125,72 @@ def register(data: Registration) -> User:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+class UnconfirmedEmail(AccountError):
+    """The password is right, but the owner has not opened the confirmation link yet."""
+
+
+def start_registration(data: Registration, now: datetime) -> User | None:
+    """Registration as visitors see it: the same answer whether or not the address has an account.
+
+    A new address gets an unconfirmed account and a confirmation link; an address that already has an account
+    gets a "someone tried to register with your address" mail instead (None is returned). A weak password
+    still raises AccountError, for both cases alike.
+    """
+    from lms.auth import notices
+    from lms.jobs import enqueue
+
+    problem = password_problem(data.password, data.email)
+    if problem:
+        raise AccountError(problem, "password")
+    existing = get_user_by_email(data.email)
+    if existing is not None:
+        enqueue(notices.send_registration_attempt_notice, user_id=existing.id)
+        return None
+    user = register(data)
+    user.created_at = now
+    send_confirmation(user, now)
+    return user
+
+
+def send_confirmation(user: User, now: datetime) -> None:
+    """Queue a confirmation mail (a single-use link valid ``CONFIRM_EMAIL_HOURS``, 24 h) for ``user``.
+
+    Used at registration, by "resend the link", and by areas that need a confirmed address (certificate
+    claims). Does nothing for a confirmed or disabled account; flushes only, the mail goes after commit.
+    """
+    from lms.auth import notices
+    from lms.jobs import enqueue
+
+    if user.email_confirmed_at is not None or not user.is_active:
+        return
+    enqueue(notices.send_confirmation_mail, user_id=user.id, issued_at=now.isoformat())
+
+
+def create_confirmation_token(user: User, now: datetime) -> str | None:
+    """A confirmation token (24 h), or None past ``CONFIRM_MAILS_PER_HOUR`` for this account."""
+    cfg = current_app.config
+    if _recent_tokens(user, "confirm_email", now - timedelta(hours=1)) >= int(
+        cfg.get("CONFIRM_MAILS_PER_HOUR", 3)
+    ):
+        return None
+    return _create_account_token(
+        user, "confirm_email", now, timedelta(hours=int(cfg.get("CONFIRM_EMAIL_HOURS", 24)))
+    )
+
+
+def confirm_email(token: str, now: datetime) -> User:
+    """Use a confirmation link once; raises AccountError when it is invalid, expired or used."""
+    row = find_account_token(token, "confirm_email", now)
+    if row is None or not row.user.is_active:
+        raise AccountError("This confirmation link is invalid, expired or already used. Ask for a new one.")
+    row.used_at = now
+    if row.user.email_confirmed_at is None:
+        row.user.email_confirmed_at = now
+        audit(row.user, "email_confirmed", "user", row.user.id, "")
+    db.session.flush()
+    return row.user
 
 
 def create_user(
@@ -150,6 +235,10 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         return None
     if not user.is_active:
         return None
+    if user.email_confirmed_at is None:
+        raise UnconfirmedEmail(
+            "Confirm your email address first: open the link we emailed you, or ask for a new one below."
+        )
     user.last_login_at = now or utcnow()
     return user
 
@@ -169,7 +258,16 @@ def set_password(user: User, new_password: str) -> None:
     if problem:
         raise AccountError(problem, "new_password")
     user.password_hash = hash_password(new_password)
-    user.session_version += 1  # log out every other session
+    user.session_version += 1
+    now = utcnow()
+    # Every route that changes a password (change, reset, CLI) ends every session and every live reset link.
+    revoke_sessions(user, now)
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
 
 
@@ -177,21 +275,30 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not check_password_hash(user.password_hash, current_password):
         raise AccountError("Your current password is not correct.", "current_password")
     set_password(user, new_password)
+    audit(user, "password_change", "user", user.id, "by the account owner")
 
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_reset_token(user: User, now: datetime | None = None) -> str:
-    """Issue a single-use reset token; only its digest is stored. Older unused tokens stop working."""
+def create_reset_token(user: User, now: datetime | None = None) -> str | None:
+    """Issue a single-use reset token (only its digest is stored), or None past the per-account limit.
+
+    Older live links are not cancelled: otherwise anyone who knows the address could keep killing the
+    owner's link by asking again. The limit (``RESET_MAILS_PER_HOUR``) stops the mailbox being flooded, and
+    every live link dies when the password changes.
+    """
     now = now or utcnow()
-    for old in db.session.scalars(
-        select(PasswordResetToken).where(
-            PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None)
+    recent = db.session.scalar(
+        select(func.count())
+        .select_from(PasswordResetToken)
+        .where(
+            PasswordResetToken.user_id == user.id, PasswordResetToken.created_at > now - timedelta(hours=1)
         )
-    ):
-        old.used_at = now
+    )
+    if (recent or 0) >= int(current_app.config.get("RESET_MAILS_PER_HOUR", 3)):
+        return None
     token = secrets.token_urlsafe(32)
     hours = current_app.config.get("PASSWORD_RESET_HOURS", 2)
     db.session.add(
@@ -228,6 +335,90 @@ def reset_password(token: str, new_password: str, now: datetime | None = None) -
         raise AccountError("This reset link is invalid, expired or already used. Ask for a new one.")
     set_password(row.user, new_password)
     row.used_at = now
+    audit(row.user, "password_reset", "user", row.user.id, "by emailed link")
+    db.session.flush()
+    return row.user
+
+
+# -- single-use account links (email confirmation, one-time sign-in) ------------------------------------
+
+
+def _create_account_token(user: User, purpose: str, now: datetime, lifetime: timedelta) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_token_digest(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def _recent_tokens(user: User, purpose: str, since: datetime) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AccountToken)
+            .where(
+                AccountToken.user_id == user.id,
+                AccountToken.purpose == purpose,
+                AccountToken.created_at > since,
+            )
+        )
+        or 0
+    )
+
+
+def find_account_token(token: str, purpose: str, now: datetime) -> AccountToken | None:
+    """The live (unused, unexpired) token row, or None."""
+    if not token or len(token) > 128:
+        return None
+    row = db.session.scalar(
+        select(AccountToken).where(
+            AccountToken.token_hash == _token_digest(token), AccountToken.purpose == purpose
+        )
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def can_use_login_link(user: User) -> bool:
+    return user.is_active and user.email_confirmed_at is not None
+
+
+def issue_login_link(user: User, now: datetime) -> str | None:
+    """A one-time sign-in token for a locked-out owner, or None (disabled, unconfirmed, over the limit).
+
+    Valid ``LOGIN_LINK_MINUTES`` (15) and single use; at most ``LOGIN_LINKS_PER_HOUR`` per account.
+    """
+    cfg = current_app.config
+    if not can_use_login_link(user):
+        return None
+    if _recent_tokens(user, "login_link", now - timedelta(hours=1)) >= int(
+        cfg.get("LOGIN_LINKS_PER_HOUR", 3)
+    ):
+        audit(None, "login_link_refused", "user", user.id, "per-account limit")
+        return None
+    token = _create_account_token(
+        user, "login_link", now, timedelta(minutes=int(cfg.get("LOGIN_LINK_MINUTES", 15)))
+    )
+    audit(None, "login_link_sent", "user", user.id, "")
+    return token
+
+
+def sign_in_with_link(token: str, now: datetime) -> User:
+    """Use a one-time sign-in link; raises AccountError when it is not (or no longer) valid."""
+    row = find_account_token(token, "login_link", now)
+    if row is None or not can_use_login_link(row.user):
+        raise AccountError("This sign-in link is invalid, expired or already used. Ask for a new one.")
+    row.used_at = now
+    row.user.last_login_at = now
+    audit(row.user, "login_link_used", "user", row.user.id, "")
     db.session.flush()
     return row.user
 
@@ -269,6 +460,7 @@ def disable_user(user: User, reason: str, actor: User | None = None, now: dateti
     user.disabled_at = now or utcnow()
     user.disabled_reason = reason
     user.session_version += 1
+    revoke_sessions(user, now or utcnow())
     audit(actor, "disable_user", "user", user.id, reason)
     db.session.flush()
 
@@ -296,14 +488,76 @@ def count_users() -> int:
     return db.session.scalar(select(func.count()).select_from(User)) or 0
 
 
-def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login loader: the id carries the session version, so old sessions die after a reset."""
-    try:
-        raw_id, raw_version = session_id.split(".", 1)
-        user_id, version = int(raw_id), int(raw_version)
-    except ValueError:
+def start_session(user: User, now: datetime, remember: bool = False) -> str:
+    """Record a new signed-in session for ``user`` and return its key (for the cookies).
+
+    A new key at every login means a remember-me cookie from an earlier login is never renewed.
+    """
+    key = secrets.token_urlsafe(32)
+    cfg = current_app.config
+    lifetime = (
+        timedelta(days=cfg.get("REMEMBER_DAYS", 14))
+        if remember
+        else timedelta(seconds=int(cfg.get("PERMANENT_SESSION_LIFETIME", 12 * 3600)))
+    )
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            key_hash=_token_digest(key),
+            remember=remember,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    user.session_key = key
+    db.session.flush()
+    return key
+
+
+def end_session(key: str | None, now: datetime) -> None:
+    """Revoke one session (logout): its session and remember-me cookies stop working everywhere."""
+    if not key:
+        return
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.key_hash == _token_digest(key), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_sessions(user: User, now: datetime) -> int:
+    """End every session of ``user`` (sign out everywhere, password change or reset, disabling)."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def load_user_from_session(session_id: str, now: datetime | None = None) -> User | None:
+    """Flask-Login loader: the user and their live server-side session, in one query.
+
+    The id is ``<user id>.<session key>``; a revoked, expired or unknown key gives no user, whichever cookie
+    (session or remember-me) carried it.
+    """
+    raw_id, _, key = session_id.partition(".")
+    if not raw_id.isdigit() or not key or len(key) > 128:
         return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.is_active:
-        return None
+    now = now or utcnow()
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == int(raw_id),
+            UserSession.key_hash == _token_digest(key),
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+            User.disabled_at.is_(None),
+        )
+    )
+    if user is not None:
+        user.session_key = key
     return user

@@ -10,6 +10,7 @@ from lms.auth.permissions import has_role
 from lms.catalog import services
 from lms.catalog.models import Course
 from lms.extensions import db
+from lms.specialties import normalise_specialty
 from lms.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__)
@@ -25,7 +26,7 @@ def published_or_404(slug: str) -> Course:
 @bp.get("/courses")
 def index() -> str:
     query = request.args.get("q", "")[:100]
-    specialty = request.args.get("specialty", "")[:120]
+    specialty = normalise_specialty(request.args.get("specialty", "")[:120])
     courses = services.published_courses(query, specialty)
     return render_template(
         "catalog/index.html",

@@ -245,12 +245,19 @@ def enrol(user: User, course: Course) -> Enrolment:
     return enrolment
 
 
-def leave(user: User, course: Course) -> None:
-    """Leave a course: the enrolment row and all progress are kept for the record."""
+def leave(user: User, course: Course, now: datetime | None = None) -> None:
+    """Leave a course: the enrolment row and all progress are kept for the record.
+
+    Sends ``course_left`` so that areas above (quizzes) freeze what was still open, in this transaction.
+    """
+    from lms.signals import course_left
+
+    now = now or utcnow()
     enrolment = get_enrolment(user, course)
     if enrolment is not None and enrolment.left_at is None:
-        enrolment.left_at = utcnow()
+        enrolment.left_at = now
         db.session.flush()
+        course_left.send(course, user_id=user.id, now=now)
 
 
 def media_asset(course: Course, path: str) -> MediaAsset | None:

@@ -14,6 +14,7 @@ from lms.coursepacks.manifest import Quiz as QuizDef
 from lms.coursepacks.timing import plain_text
 from lms.extensions import db
 from lms.quizzes.models import Question, Quiz
+from lms.specialties import normalise_all
 from lms.textsearch import normalise_search
 
 
@@ -109,7 +110,8 @@ def _set_current(course: Course, pkg: CoursePackage, number: int) -> None:
     course.status = pkg.status
     course.credit_hours = pkg.credit.hours
     course.estimated_minutes = pkg.estimated_minutes
-    course.specialties = "|" + "|".join(pkg.specialties) + "|" if pkg.specialties else ""
+    specialties = normalise_all(pkg.specialties)  # one controlled list (lms/specialties.py)
+    course.specialties = "|" + "|".join(specialties) + "|" if specialties else ""
     course.release_on = pkg.dates.release
     course.terminates_on = pkg.dates.expiry
     course.search_text = course_search_text(pkg)

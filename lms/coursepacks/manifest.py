@@ -214,6 +214,12 @@ class CoursePackage:
             ]
         )
 
+    def cited_reference_keys(self) -> list[str]:
+        """Reference keys cited by a lesson or a question, in the order of the manifest's list."""
+        cited = {k for lesson in self.lessons() for k in lesson.citations}
+        cited |= {q.reference for quiz in self.quizzes() for q in quiz.questions if q.reference}
+        return [r.key for r in self.references if r.key in cited]
+
     def metadata(self) -> dict[str, Any]:
         """The manifest facts shown to learners, as JSON-able data."""
         return {
@@ -238,5 +244,7 @@ class CoursePackage:
             },
             "faculty": [vars(f) for f in self.faculty],
             "references": [vars(r) for r in self.references],
+            # the course page lists only these (numbers stay those of the full list, as cited in the text)
+            "cited_references": self.cited_reference_keys(),
             "completion": vars(self.completion),
         }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -60,15 +62,24 @@ def read_folder(root: Path) -> PackageFiles:
         rel = path.relative_to(root).as_posix()
         if IGNORED.search(rel):
             continue
-        if path.is_symlink():
+        try:
+            info = path.lstat()
+        except OSError as exc:
+            result.problems.append((rel, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        if stat.S_ISLNK(info.st_mode):
             result.problems.append((rel, "symbolic links are not allowed in a course package"))
             continue
-        if path.is_dir():
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            # Opening a FIFO would wait forever and a device could be read without end: refuse by type.
+            result.problems.append((rel, "is not a regular file (a pipe, socket or device is not allowed)"))
             continue
         if len(result.files) >= MAX_FILES:
             result.problems.append((rel, f"package has more than {MAX_FILES} files"))
             break
-        size = path.stat().st_size
+        size = info.st_size
         total += size
         if total > MAX_TOTAL_BYTES:
             result.problems.append((rel, "package is larger than 20 MiB"))
@@ -76,17 +87,30 @@ def read_folder(root: Path) -> PackageFiles:
         if size > MAX_FILE_BYTES:
             result.problems.append((rel, f"file is too large ({size // 1024} KiB; the limit is 2 MiB)"))
             continue
-        result.add(rel, path.read_bytes())
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            result.problems.append((rel, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        result.add(rel, data)
     return result
+
+
+#: what a damaged or lying archive raises while it is opened or read
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError)
 
 
 def read_zip(data: bytes | Path, label: str = "upload.zip") -> PackageFiles:
     """Read a zip; a single top-level folder holding ``course.toml`` is treated as the package root."""
     result = PackageFiles(label=label)
-    raw = data.read_bytes() if isinstance(data, Path) else data
+    try:
+        raw = data.read_bytes() if isinstance(data, Path) else data
+    except OSError as exc:
+        result.problems.append((label, f"cannot be read ({exc.strerror or exc})"))
+        return result
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
+    except (*_ZIP_ERRORS, NotImplementedError):
         result.problems.append((label, "is not a valid zip file"))
         return result
     with archive:
@@ -112,6 +136,7 @@ def read_zip(data: bytes | Path, label: str = "upload.zip") -> PackageFiles:
             result.problems.append((label, "package is larger than 20 MiB when unpacked"))
             return result
         prefix = _common_root(m.filename for m in members)
+        total = 0
         for member in members:
             rel = member.filename[len(prefix) :]
             if member.file_size > MAX_FILE_BYTES:
@@ -119,8 +144,22 @@ def read_zip(data: bytes | Path, label: str = "upload.zip") -> PackageFiles:
                     (rel, f"file is too large ({member.file_size // 1024} KiB; the limit is 2 MiB)")
                 )
                 continue
-            with archive.open(member) as handle:
-                content = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size alone
+            try:
+                with archive.open(member) as handle:
+                    content = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size alone
+            except NotImplementedError:
+                result.problems.append((rel, "uses a compression method this server cannot read"))
+                continue
+            except RuntimeError:  # zipfile's "File is encrypted, password required"
+                result.problems.append((rel, "is encrypted; upload the package without a password"))
+                continue
+            except _ZIP_ERRORS as exc:
+                result.problems.append((rel, f"is damaged inside the zip ({exc})"[:300]))
+                continue
+            total += len(content)
+            if total > MAX_TOTAL_BYTES:  # the headers lied about the sizes
+                result.problems.append((label, "package is larger than 20 MiB when unpacked"))
+                return result
             result.add(rel, content)
     return result
 

@@ -15,6 +15,20 @@ from lms.learning import services
 bp = Blueprint("learning", __name__)
 
 
+@bp.app_template_global()
+def learner_course_statuses() -> dict[int, str]:
+    """For catalog cards: course id → "completed" or "enrolled" for the signed-in learner (else empty).
+
+    Registered by this area so the catalog, which sits below learning, needs no upward import.
+    """
+    if not current_user.is_authenticated:
+        return {}
+    return {
+        row.course.id: "completed" if row.progress.complete else "enrolled"
+        for row in services.dashboard(current_user)
+    }
+
+
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:

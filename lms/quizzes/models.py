@@ -68,7 +68,8 @@ class Attempt(db.Model):
     number: Mapped[int]  # 1, 2, 3… for this learner and quiz key
     #: 62 random bits: drives shuffling and the opaque option tokens, so it must not be guessable
     seed: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress | submitted
+    #: in_progress | submitted | frozen (the learner left the course while it was open: never changes again)
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
     started_at: Mapped[datetime]
     deadline_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
@@ -86,6 +87,14 @@ class Attempt(db.Model):
     @property
     def submitted(self) -> bool:
         return self.status == "submitted"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "in_progress"
+
+    @property
+    def frozen(self) -> bool:
+        return self.status == "frozen"
 
     @property
     def percent(self) -> float | None:

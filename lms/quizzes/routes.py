@@ -92,6 +92,16 @@ def _course(attempt: Attempt) -> Course:
     return course
 
 
+def _closed_reason(attempt: Attempt) -> str | None:
+    """Why an unsubmitted attempt may not be worked on now: the learner left the course."""
+    if attempt.frozen:
+        return "You left this course, so this attempt is closed. Enrol again to start a new attempt."
+    enrolment = get_enrolment(current_user, _course(attempt))
+    if attempt.is_open and (enrolment is None or not enrolment.active):
+        return "You are no longer enrolled in this course. Enrol again to continue."
+    return None
+
+
 @bp.get("/attempts/<int(max=2147483647):attempt_id>")
 @login_required
 def attempt(attempt_id: int) -> str | Response:
@@ -101,6 +111,9 @@ def attempt(attempt_id: int) -> str | Response:
         flash("Time is up. Your attempt was submitted with the answers saved in time.", "info")
     if attempt.submitted:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    if (reason := _closed_reason(attempt)) is not None:
+        flash(reason, "info")
+        return redirect(url_for("catalog.detail", slug=_course(attempt).slug))
     views = services.question_views(attempt, _registry())
     sequential = attempt.quiz.settings.get("navigation") == "sequential"
     step = request.args.get("q", 1, type=int) if sequential else None
@@ -121,7 +134,7 @@ def attempt(attempt_id: int) -> str | Response:
 
 @bp.post("/attempts/<int(max=2147483647):attempt_id>/save")
 @login_required
-@limiter.limit("120 per minute", key_func=lambda: f"user:{current_user.get_id()}", scope="autosave")
+@limiter.limit("120 per minute", key_func=lambda: f"user:{current_user.id}", scope="autosave")
 def save(attempt_id: int) -> Response | tuple[Response, int]:
     """Autosave (JSON for scripts) and the step-by-step pages' save-and-move (form posts)."""
     attempt = _own_or_404(attempt_id)
@@ -130,6 +143,11 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
         if wants_json:
             return jsonify(error="The page expired. Reload it to continue."), 400
         abort(400)
+    if (reason := _closed_reason(attempt)) is not None:
+        if wants_json:
+            return jsonify(error=reason), 409
+        flash(reason, "info")
+        return redirect(url_for("catalog.detail", slug=_course(attempt).slug))
     responses = services.parse_responses(attempt, request.form, _registry(), only_present=True)
     try:
         saved_at = services.save_responses(attempt, responses, grace_seconds=_grace())
@@ -152,6 +170,9 @@ def submit(attempt_id: int) -> Response:
     attempt = _own_or_404(attempt_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    if (reason := _closed_reason(attempt)) is not None:
+        flash(reason, "info")
+        return redirect(url_for("catalog.detail", slug=_course(attempt).slug))
     responses = services.parse_responses(attempt, request.form, _registry(), only_present=True)
     outcome = services.submit_attempt(attempt, responses, _registry(), grace_seconds=_grace())
     db.session.commit()

@@ -116,7 +116,7 @@ def overview(
     attempts = user_attempts(user_id, course.id, quiz.key)
     # Limits, cooldowns and the grade count per edition: only this version's quiz's attempts.
     submitted = [a for a in attempts if a.submitted and a.quiz_id == quiz.id]
-    in_progress = next((a for a in attempts if not a.submitted), None)
+    in_progress = next((a for a in attempts if a.is_open), None)
     settings = quiz.settings
     final = (
         grading.final_score(settings["grading_method"], [a.score or 0.0 for a in submitted])
@@ -170,7 +170,7 @@ def start_attempt(
     """Start (or resume) the learner's attempt. Raises QuizError when the rules forbid a new one."""
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
-    open_attempt = next((a for a in attempts if not a.submitted), None)
+    open_attempt = next((a for a in attempts if a.is_open), None)
     if open_attempt is not None:
         return open_attempt
     questions = list(
@@ -219,7 +219,7 @@ def start_attempt(
             db.session.add(attempt)
     except IntegrityError:
         # A parallel request created this attempt number first: resume that attempt instead.
-        raced = next((a for a in user_attempts(user_id, course.id, quiz.key) if not a.submitted), None)
+        raced = next((a for a in user_attempts(user_id, course.id, quiz.key) if a.is_open), None)
         if raced is None:
             raise QuizError("Another attempt was started at the same moment. Please try again.") from None
         return raced
@@ -234,6 +234,25 @@ def start_attempt(
     )
     db.session.flush()
     return attempt
+
+
+def freeze_open_attempts(user_id: int, course_id: int, now: datetime) -> int:
+    """Close the learner's open attempts in a course they left: nothing more is saved or graded in them.
+
+    They do not count as used attempts; after enrolling again the learner starts a fresh one.
+    """
+    result = db.session.execute(
+        update(Attempt)
+        .where(Attempt.user_id == user_id, Attempt.course_id == course_id, Attempt.status == "in_progress")
+        .values(status="frozen")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def on_course_left(course: Any, *, user_id: int, now: datetime, **_: Any) -> None:
+    """Receiver of ``lms.signals.course_left`` (connected at start-up)."""
+    freeze_open_attempts(user_id, course.id, now)
 
 
 def own_attempt(user_id: int, attempt_id: int) -> Attempt | None:
@@ -322,7 +341,10 @@ def save_responses(
         .values(status="in_progress")
         .execution_options(synchronize_session=False)
     ).rowcount
-    if attempt.submitted or still_open != 1:
+    if still_open != 1 or not attempt.is_open:
+        db.session.expire(attempt)
+        if attempt.frozen:
+            raise QuizError("You left this course, so this attempt is closed and can no longer change.")
         raise QuizError("This attempt has been submitted and can no longer change.")
     if grading.is_late(attempt.deadline_at, now, grace_seconds):
         raise QuizError("Time is up: answers given after the time limit are not saved.")
@@ -434,13 +456,34 @@ class ReviewRow:
     reference: Mapping[str, Any] | None
 
 
+def seen_order(review_options: list[dict[str, Any]], seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The review's option rows in the order the learner saw them (matched by text; pure).
+
+    Question types build their review in authored order; the learner saw the attempt's shuffled order, and
+    the review must not reshuffle what they remember. Rows that cannot be matched keep their place at the end.
+    """
+    remaining = list(review_options)
+    ordered = []
+    for option in seen:
+        match = next((row for row in remaining if row.get("text") == option.get("text")), None)
+        if match is not None:
+            ordered.append(match)
+            remaining.remove(match)
+    return ordered + remaining
+
+
 def review_rows(attempt: Attempt, registry: QuestionTypeRegistry, references: list[dict]) -> list[ReviewRow]:
     refs = {r["key"]: r for r in references}
+    shuffle = attempt.quiz.settings.get("shuffle_options", True)
     rows = []
     for n, answer in enumerate(attempt.answers, 1):
         q = answer.question
         try:
-            detail = registry.get(q.type).review(q.spec, answer.response)
+            qtype = registry.get(q.type)
+            detail = qtype.review(q.spec, answer.response)
+            if isinstance(detail.get("options"), list):
+                seen = qtype.learner_view(q.spec, attempt.seed, shuffle).get("options") or []
+                detail = {**detail, "options": seen_order(detail["options"], seen)}
         except UnknownQuestionType as exc:
             detail = {"error": str(exc)}
         rows.append(ReviewRow(n, q, answer, detail, refs.get(q.reference)))

@@ -6,7 +6,7 @@ were earned on, so a learner keeps every lesson that a new edition leaves unchan
 an empty hash (carried over once, like a record from before hashes existed).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 21:35:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -69,7 +69,7 @@ class TestRateLimit:
             "/login", data={"email": "ANA@example.org", "password": "correct horse battery"}
         )
         assert blocked.status_code == 429
-        assert "Too many attempts" in blocked.get_data(as_text=True)
+        assert "Too many sign-in attempts" in blocked.get_data(as_text=True)
         # Another account from the same address is not blocked yet.
         assert (
             client.post("/login", data={"email": "bob@example.org", "password": "x" * 12}).status_code == 400

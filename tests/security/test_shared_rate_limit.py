@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
 
-import pytest
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
+from tests.redis_util import require_redis
 
 SCRIPT = r"""
 import sys
@@ -30,20 +27,9 @@ print(" ".join(map(str, codes)))
 """
 
 
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS_URL} is required in CI: {exc}")
-        pytest.skip(f"Redis not reachable: {exc}")
-
-
-def _run(database_url: str, email: str, count: int) -> list[int]:
+def _run(database_url: str, redis_url: str, email: str, count: int) -> list[int]:
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, database_url, REDIS_URL, email, str(count)],
+        [sys.executable, "-c", SCRIPT, database_url, redis_url, email, str(count)],
         capture_output=True,
         text=True,
         check=True,
@@ -53,10 +39,10 @@ def _run(database_url: str, email: str, count: int) -> list[int]:
 
 
 def test_two_processes_share_one_login_limit(migrated):
-    _redis_or_skip()
+    redis_url = require_redis()
     email = f"shared-{uuid.uuid4().hex[:8]}@example.org"
-    assert _run(migrated, email, 3) == [400, 400, 400]
+    assert _run(migrated, redis_url, email, 3) == [400, 400, 400]
     # A second process sees the attempts of the first.
-    assert _run(migrated, email, 1) == [429]
+    assert _run(migrated, redis_url, email, 1) == [429]
     # Another account is not affected.
-    assert _run(migrated, "other-" + email, 1) == [400]
+    assert _run(migrated, redis_url, "other-" + email, 1) == [400]

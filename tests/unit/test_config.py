@@ -15,6 +15,7 @@ from lms.config import (
     ensure_secret_key,
     env_overrides,
 )
+from tests import factories
 
 
 def test_env_overrides_are_typed():
@@ -64,6 +65,7 @@ def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("LMS_SIGNING_KEY_FILE", str(_signing_key_file(tmp_path)))
     monkeypatch.setenv("LMS_DATABASE_URL", f"sqlite:///{tmp_path}/x.db")
+    monkeypatch.setenv("LMS_RATELIMIT_PER_PROCESS", "1")
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -71,18 +73,7 @@ def test_production_with_secret_key_has_secure_cookies(monkeypatch, tmp_path):
 
 
 def _signing_key_file(folder: Path) -> Path:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = folder / "signing-key.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    path.chmod(0o600)
-    return path
+    return factories.signing_key_file(folder)
 
 
 def test_env_overrides_read_the_key_store_settings():
@@ -123,6 +114,8 @@ def test_production_mapping_with_signing_key_file_starts(monkeypatch, tmp_path):
             "SECRET_KEY": "k" * 40,
             "BASE_URL": "https://lms.example.org",
             "SIGNING_KEY_FILE": str(key_file),
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "RATELIMIT_PER_PROCESS": True,
         }
     )
     assert app.config["SIGNING_KEY_FILE"] == str(key_file)

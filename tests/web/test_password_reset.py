@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.auth.models import PasswordResetToken
+from lms.auth.models import AuditEvent, PasswordResetToken
 from lms.extensions import db
 from lms.mail import read_outbox
 from lms.timeutil import utcnow
@@ -77,13 +77,30 @@ def test_reset_link_expires(app, client):
     assert "cannot be used" in response.get_data(as_text=True)
 
 
-def test_newer_link_replaces_older(app, client):
+def test_repeated_requests_cannot_cancel_a_live_link_and_are_limited_per_account(app, client):
     factories.create_user(app, email="ana@example.org")
     first = _request_link(app, client)
     second = _request_link(app, client)
     assert first != second
-    assert client.get(first).status_code == 410
+    # Anyone can ask for a reset of ana's address: that must not kill the link ana is about to open.
+    assert client.get(first).status_code == 200
     assert client.get(second).status_code == 200
+    _request_link(app, client)
+    client.post("/forgot-password", data={"email": "ana@example.org"})
+    with app.app_context():
+        assert len(db.session.scalars(select(PasswordResetToken)).all()) == 3  # RESET_MAILS_PER_HOUR
+    with app.test_request_context():
+        assert len(read_outbox()) == 3
+
+
+def test_any_password_change_kills_live_reset_links(app, client, runner):
+    factories.create_user(app, email="ana@example.org")
+    link = _request_link(app, client)
+    result = runner.invoke(
+        args=["users", "set-password", "ana@example.org", "--password-stdin"], input="an operator's new one\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert client.get(link).status_code == 410
 
 
 def test_unknown_email_gets_same_answer_and_no_mail(app, client):
@@ -103,13 +120,69 @@ def test_only_token_digest_is_stored(app, client):
         assert len(row.token_hash) == 64
 
 
-def test_admin_reads_outbox(app, client, auth):
+def test_admin_outbox_shows_metadata_and_never_other_peoples_links(app, client, auth):
     factories.create_user(app, email="ana@example.org")
-    _request_link(app, client)
-    auth.login("admin")
+    link = _request_link(app, client)
+    token = link.rsplit("/", 1)[1]
+    admin = auth.login("admin")
     html = client.get("/admin/outbox").get_data(as_text=True)
     assert "ana@example.org" in html
-    assert "/reset-password/" in html
+    assert "Reset your" in html
+    assert token not in html and "/reset-password/" not in html
+    with app.test_request_context():
+        name = read_outbox()[0].name
+    message = client.get(f"/admin/outbox/{name}").get_data(as_text=True)
+    assert "Reset your" in message
+    assert token not in message
+    assert "[link hidden]" in message
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "read_mail"))
+        assert event is not None and event.actor_id == admin.id and event.target_id == name
+    assert client.get("/admin/outbox/..%2Fsecret_key").status_code == 404
+    assert client.get("/admin/outbox/20260101T000000000000-deadbeef.eml").status_code == 404
+
+
+def test_admin_reads_the_full_text_of_their_own_mail(app, client, auth):
+    admin = auth.login("admin")
+    client.post("/logout")
+    link = _request_link(app, client, email=admin.email)
+    auth.login("admin")
+    with app.test_request_context():
+        name = read_outbox()[0].name
+    assert link in client.get(f"/admin/outbox/{name}").get_data(as_text=True)
+
+
+def test_outbox_files_are_private(app, client):
+    factories.create_user(app, email="ana@example.org")
+    _request_link(app, client)
+    with app.test_request_context():
+        from lms.mail import outbox_dir
+
+        files = list(outbox_dir().glob("*.eml"))
+    assert files and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+
+
+def test_resets_changes_and_operator_resets_are_audited(app, client, runner, auth):
+    info = auth.login("learner")
+    client.post(
+        "/account/password",
+        data={
+            "current_password": auth.password,
+            "new_password": "a fresh passphrase",
+            "confirm_password": "a fresh passphrase",
+        },
+    )
+    client.post("/logout")
+    link = _request_link(app, client, email=info.email)
+    client.post(link, data={"new_password": "a newer passphrase", "confirm_password": "a newer passphrase"})
+    runner.invoke(args=["users", "set-password", info.email, "--password-stdin"], input="an operator's one\n")
+    with app.app_context():
+        actions = list(
+            db.session.scalars(
+                select(AuditEvent.action).where(AuditEvent.target_id == str(info.id)).order_by(AuditEvent.id)
+            )
+        )
+    assert actions == ["password_change", "password_reset", "password_set_by_operator"]
 
 
 class _FakeSMTP:

@@ -19,6 +19,27 @@
     var summary = document.querySelector("[data-focus]");
     if (summary) { summary.focus(); }
 
+    // Tables wider than the screen scroll in their own frame: say so, and let the keyboard reach them.
+    var markScrollable = function () {
+      document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+        var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+        wrap.classList.toggle("is-scrollable", scrolls);
+        if (scrolls && !wrap.hasAttribute("tabindex")) { wrap.setAttribute("tabindex", "0"); }
+        var hint = wrap.previousElementSibling;
+        var hasHint = hint && hint.classList.contains("table-hint");
+        if (scrolls && !hasHint) {
+          hint = document.createElement("p");
+          hint.className = "table-hint";
+          hint.textContent = "Scroll the table sideways to see every column.";
+          wrap.parentNode.insertBefore(hint, wrap);
+        } else if (!scrolls && hasHint) {
+          hint.remove();
+        }
+      });
+    };
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
+
     // Confirmation dialogs for destructive or final actions.
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (event) {

@@ -44,21 +44,33 @@
   });
   window.addEventListener("online", save);
 
+  // The server counts every question (some may be on other pages); the questions on this page are
+  // recounted from what the learner has entered now.
   function unanswered() {
-    var blocks = form.querySelectorAll("[data-question]");
     var total = parseInt(form.getAttribute("data-unanswered") || "0", 10);
-    if (blocks.length > 1) {
-      total = 0;
-      blocks.forEach(function (block) {
-        var answered = false;
-        block.querySelectorAll("input, select, textarea").forEach(function (el) {
-          if ((el.type === "radio" || el.type === "checkbox") ? el.checked : el.value.trim() !== "") { answered = true; }
-        });
-        if (!answered) { total += 1; }
+    form.querySelectorAll("[data-question]").forEach(function (block) {
+      var answered = false;
+      block.querySelectorAll("input, select, textarea").forEach(function (el) {
+        if (el.type === "hidden" || el.type === "submit" || el.type === "button") { return; }
+        if ((el.type === "radio" || el.type === "checkbox") ? el.checked : el.value.trim() !== "") { answered = true; }
       });
-    }
-    return total;
+      if (block.getAttribute("data-answered") !== "true") { total -= 1; }
+      if (!answered) { total += 1; }
+    });
+    return Math.max(0, total);
   }
+
+  var counter = form.querySelector("[data-unanswered-text]");
+  function updateCounter() {
+    if (!counter) { return; }
+    var missing = unanswered();
+    var text = missing > 0
+      ? missing + " question" + (missing === 1 ? "" : "s") + " not answered yet."
+      : "All questions answered.";
+    if (counter.textContent !== text) { counter.textContent = text; }  // announce changes only
+  }
+  form.addEventListener("change", updateCounter);
+  form.addEventListener("input", updateCounter);
 
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter;

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 
 from lms.auth.models import AuditEvent, User, UserRole
 from lms.extensions import db
+from lms.textsearch import normalise_search
 
 SORTS = {
     "joined": (User.created_at.desc(), User.id.desc()),
@@ -18,17 +19,21 @@ SORTS = {
 def search_users(
     query: str = "", role: str = "", sort: str = "joined", limit: int | None = 500
 ) -> list[User]:
-    """Accounts matching a text query (email or name) and a role, in the chosen order (newest first)."""
+    """Accounts matching a text query (email or name) and a role, in the chosen order (newest first).
+
+    The query is normalised the way ``User.search_text`` was (accents, case, hyphens), so "NUÑEZ" and
+    "nunez" find "Núñez" with one plain LIKE on any database; the email is also matched as typed, so
+    "a-b@…" is found by "a-b" too. LIKE wildcards in the query are literal either way.
+    """
     stmt = select(User).order_by(*SORTS.get(sort, SORTS["joined"]))
     if limit:
         stmt = stmt.limit(limit)
-    if query:
-        stmt = stmt.where(
-            or_(
-                User.email.like(like_pattern(query.strip().lower()), escape="\\"),
-                User.full_name.ilike(like_pattern(query.strip()), escape="\\"),
-            )
-        )
+    if query.strip():
+        normalised = normalise_search(query)
+        matches = [User.email.like(like_pattern(query.strip().lower()), escape="\\")]
+        if normalised:
+            matches.append(User.search_text.like(like_pattern(normalised), escape="\\"))
+        stmt = stmt.where(or_(*matches))
     if role and role != "learner":
         stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     return list(db.session.scalars(stmt))

@@ -57,7 +57,7 @@ class User(UserMixin, db.Model):
 
     @validates("full_name", "email")
     def _keep_search_text(self, key: str, value: str) -> str:
-        """Whoever creates or renames an account (registration, profile, CLI, an admin), the column follows."""
+        """Whoever creates or renames an account (registration, profile, CLI, admin), the column follows."""
         name = value if key == "full_name" else self.full_name
         email = value if key == "email" else self.email
         self.search_text = search_text_for(name or "", email or "")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = "0011"
-down_revision = "0009"  # TEMP: relink to '0010' at merge
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

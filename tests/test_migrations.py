@@ -57,3 +57,33 @@ def test_0009_fills_search_text_of_existing_courses_and_lessons(tmp_path):
                 "lesson give tocilizumab & steroids"
             )
         db.engine.dispose()
+
+
+def test_0011_fills_search_text_of_existing_accounts(tmp_path):
+    """Accounts made before 0011 are found by the normalised admin search straight after the upgrade."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from lms import create_app
+    from lms.config import TestingConfig
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    app = create_app(
+        {"CONFIG_CLASS": TestingConfig, "SQLALCHEMY_DATABASE_URI": url, "MAIL_OUTBOX": str(tmp_path)}
+    )
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO user_account (id, email, password_hash, full_name, profession, specialty,"
+                    " country, created_at, session_version) VALUES (1, 'jl-m@example.org', 'x',"
+                    " 'Jean-Luc NÚÑEZ', 'physician', '', 'FR', '2026-11-01', 0)"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT search_text FROM user_account")).scalar() == (
+                "jean luc nunez jl m@example.org"
+            )
+        db.engine.dispose()

@@ -15,6 +15,7 @@ from lms.csvutil import csv_text
 from lms.extensions import db
 from lms.mail import read_outbox, read_outbox_message, redact_links
 from lms.quizzes import services as quiz_services
+from lms.timeutil import utcnow
 
 bp = Blueprint("admin", __name__)
 
@@ -80,6 +81,7 @@ def _render_detail(
         enable_form=EnableForm(),
         grant_form=grant_form or GrantAttemptForm(),
         events=admin_services.audit_trail(user),
+        record=admin_services.user_record(user, utcnow().date()),
     )
 
 

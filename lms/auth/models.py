@@ -7,9 +7,10 @@ from typing import ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from lms.extensions import db
+from lms.textsearch import normalise_search
 from lms.timeutil import utcnow
 
 #: Every account is a learner; these are the roles that can be granted on top.
@@ -46,10 +47,21 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None]
     #: Bumped on password change/reset and on disabling: every older session stops being valid.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: name and email through ``lms.textsearch.normalise_search``, kept in step by ``_keep_search_text``:
+    #: admin search is then one LIKE, accent- and case-blind, on SQLite and PostgreSQL alike.
+    search_text: Mapped[str] = mapped_column(Text, default="", nullable=False)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @validates("full_name", "email")
+    def _keep_search_text(self, key: str, value: str) -> str:
+        """Whoever creates or renames an account (registration, profile, CLI, admin), the column follows."""
+        name = value if key == "full_name" else self.full_name
+        email = value if key == "email" else self.email
+        self.search_text = search_text_for(name or "", email or "")
+        return value
 
     @property
     def roles(self) -> set[str]:
@@ -76,6 +88,11 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+def search_text_for(full_name: str, email: str) -> str:
+    """What admin search matches against: the normalised name, then the normalised email."""
+    return f"{normalise_search(full_name)} {normalise_search(email)}".strip()
 
 
 class UserRole(db.Model):

@@ -34,6 +34,7 @@ from lms.certificates.models import (
     ReissueRequest,
     SignedCredential,
 )
+from lms.csvutil import csv_text
 from lms.extensions import db
 from lms.learning.models import ProgressRecord
 from lms.learning.progress import required_keys
@@ -863,12 +864,6 @@ def reissue_requests() -> list[tuple[ReissueRequest, Certificate]]:
     return [(r, c) for r, c in rows]
 
 
-def csv_cell(value: object) -> str:
-    """A cell spreadsheets will not run as a formula, whatever the separator."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", ";", ",") else text
-
-
 CSV_COLUMNS = [
     "name",
     "profession",
@@ -887,35 +882,29 @@ CSV_COLUMNS = [
 
 
 def certificates_csv(views: list[CertificateView], users: Mapping[int, User]) -> str:
-    """Credit reporting CSV: UTF-8 with BOM, ISO 8601 dates, formula-safe cells."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    """Credit reporting CSV: UTF-8 with BOM, ISO 8601 dates, formula-safe cells (``lms.csvutil``)."""
+    rows: list[list[object]] = [list(CSV_COLUMNS)]
     for v in views:
         s = v.certificate.snapshot
         user = users.get(v.certificate.user_id)
-        writer.writerow(
+        rows.append(
             [
-                csv_cell(x)
-                for x in (
-                    s["holder_name"],
-                    s["profession"],
-                    s["licence_number"],
-                    s["course_title"],
-                    s["edition"],
-                    f"{v.certificate.hours:g}",
-                    s["credit_type"] or "Participation",
-                    s["completion_date"],
-                    s["issued_on"],
-                    s["expires_on"],
-                    s["serial"],
-                    v.state,
-                    user.email if user else "",
-                )
+                s["holder_name"],
+                s["profession"],
+                s["licence_number"],
+                s["course_title"],
+                s["edition"],
+                f"{v.certificate.hours:g}",
+                s["credit_type"] or "Participation",
+                s["completion_date"],
+                s["issued_on"],
+                s["expires_on"],
+                s["serial"],
+                v.state,
+                user.email if user else "",
             ]
         )
-    return out.getvalue()
+    return csv_text(rows)
 
 
 def users_by_id(ids: Iterable[int]) -> dict[int, User]:

@@ -12,8 +12,6 @@ read those rows and say how old they are. Services only flush; routes, jobs and 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +36,7 @@ from lms.auth.models import User, UserRole
 from lms.catalog.models import Course, CourseStaff, CourseVersion, Enrolment, Item
 from lms.catalog.services import current_version, policy_of, staff_role
 from lms.certificates.models import Certificate, CertificateClaim, CertificateRevocation, CourseCompletion
-from lms.certificates.services import csv_cell
+from lms.csvutil import csv_text
 from lms.extensions import db
 from lms.jobs import BackgroundJob
 from lms.learning.models import ProgressRecord
@@ -482,9 +480,9 @@ def learners_csv(course: Course, ed: Edition, filters: LearnerFilter, *, admin: 
         if admin:
             cells += [r.email, r.licence_number]
         cells += [
-            r.enrolled_at.strftime("%Y-%m-%d %H:%M"),
-            r.left_at.strftime("%Y-%m-%d %H:%M") if r.left_at else "",
-            r.last_activity_at.strftime("%Y-%m-%d %H:%M"),
+            r.enrolled_at,  # ISO 8601 with the UTC offset (lms.csvutil)
+            r.left_at,
+            r.last_activity_at,
             r.done,
             r.total,
             r.percent,
@@ -495,14 +493,8 @@ def learners_csv(course: Course, ed: Edition, filters: LearnerFilter, *, admin: 
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """UTF-8 CSV with a byte-order mark (spreadsheets then read accents right), formula-safe cells."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-    return buffer.getvalue()
+    """UTF-8 CSV with a byte-order mark, ISO 8601 dates and formula-safe cells (``lms.csvutil``)."""
+    return csv_text([header, *rows])
 
 
 def funnel_csv(steps: Sequence[FunnelStep]) -> str:

@@ -10,13 +10,13 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from lms.csvutil import csv_text, iso, safe_cell
+from lms.csvutil import BOM, csv_text, iso, safe_cell
 from lms.serverheader import quiet_server_headers
 from tests import factories
 
@@ -38,6 +38,8 @@ def test_signed_in_pages_account_pages_and_csv_are_not_stored(app, client, auth)
 def test_csv_cells_are_formula_safe_for_any_separator(separator):
     evil = ["=1+1", "a;=HYPERLINK(1)", "b\t=cmd", " @SUM(A1)", "-2+3", "+x", "ok;fine"]
     text = csv_text([evil])
+    assert text.startswith(BOM)
+    text = text.removeprefix(BOM)
     # A spreadsheet splitting on this separator (and honouring quotes) sees no cell starting a formula.
     cells = next(csv.reader(io.StringIO(text), delimiter=separator))
     assert all(cell.lstrip(' "')[:1] not in "=+-@" for cell in cells), cells
@@ -48,6 +50,24 @@ def test_csv_cells_are_formula_safe_for_any_separator(separator):
 def test_csv_dates_are_iso_8601_with_offset():
     assert iso(datetime(2026, 12, 1, 9, 5)) == "2026-12-01T09:05:00+00:00"
     assert safe_cell(datetime(2026, 12, 1, 9, 5)) == "2026-12-01T09:05:00+00:00"
+    assert safe_cell(date(2026, 12, 1)) == "2026-12-01"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("-0.25", "-0.25"),  # a negative number stays a number
+        ("-12", "-12"),
+        ("-1+2", "'-1+2"),  # anything more is guarded
+        ("-", "'-"),
+        (";x", "';x"),
+        (",x", "',x"),
+        ("\tx", "'\tx"),
+        (None, ""),
+    ],
+)
+def test_negative_numbers_are_data_and_everything_else_is_guarded(value, cell):
+    assert safe_cell(value) == cell
 
 
 def test_admin_search_treats_like_wildcards_literally(app, client, auth):

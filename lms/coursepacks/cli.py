@@ -19,6 +19,8 @@ from lms.coursepacks.sources import FoundPackage, bundled_packages, entry_point_
 from lms.extensions import db
 from lms.timeutil import utcnow
 
+AUTHORED = "authored"  # lms.authoring.services.AUTHORED (catalog must not import authoring)
+
 courses_cli = AppGroup("courses", help="Validate, store and list course packages.")
 
 
@@ -113,6 +115,14 @@ def sync_command(paths: tuple[Path, ...]) -> None:
             )
             continue
         seen[pkg.slug] = pkg_found.label
+        stored = db.session.scalar(select(Course).where(Course.slug == pkg.slug))
+        if stored is not None and stored.source == AUTHORED and pkg_found.source != AUTHORED:
+            # Edited in the browser: its draft and publications own it now; a package must not overwrite them.
+            click.echo(
+                f"- {pkg.slug}: left alone, it is edited in the browser (source authored, "
+                f"version {stored.current_version_no}); import the package into its draft to use it"
+            )
+            continue
         try:
             outcome = store_package(pkg, pkg_found.source)
             db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -119,8 +120,13 @@ def read_zip(data: bytes | Path, label: str = "upload.zip") -> PackageFiles:
                     (rel, f"file is too large ({member.file_size // 1024} KiB; the limit is 2 MiB)")
                 )
                 continue
-            with archive.open(member) as handle:
-                content = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size alone
+            try:
+                with archive.open(member) as handle:
+                    content = handle.read(MAX_FILE_BYTES + 1)  # never trust the header's size alone
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                # A corrupt or lying archive (bad CRC, truncated data, encryption): refuse it as a whole.
+                result.problems.append((rel or label, f"cannot be read from the zip ({exc})"))
+                continue
             result.add(rel, content)
     return result
 

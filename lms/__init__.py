@@ -99,7 +99,8 @@ def load_plugins(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import lms.admin.settings_routes  # noqa: F401  (adds /admin/settings to the admin blueprint)
+    import lms.admin.settings_routes
+    import lms.authoring.structure_routes  # noqa: F401  (modules, quizzes and questions on /author)
     from lms.admin.routes import bp as admin_bp
     from lms.auth.routes import bp as auth_bp
     from lms.authoring.routes import bp as authoring_bp

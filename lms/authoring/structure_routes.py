@@ -1,0 +1,348 @@
+"""Structured authoring pages: modules and items (add, reorder with up/down buttons), quizzes (settings,
+questions reordered and edited with a form generated from the question-type plugin).
+
+Every change rewrites one file of the draft through ``services.save_file`` with the hash of the file the page
+was built from, so a change made meanwhile by someone else is reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional
+
+from lms.authoring import services as svc
+from lms.authoring import structure as st
+from lms.authoring.routes import _registry, bp, course_or_404
+from lms.extensions import db
+from lms.forms import select_choices
+from lms.plugins import UnknownQuestionType
+from lms.timeutil import utcnow
+
+MANIFEST = "course.toml"
+
+
+class MoveForm(FlaskForm):
+    base_hash = HiddenField()
+    module = IntegerField(validators=[InputRequired()])
+    index = IntegerField(validators=[Optional()])
+    delta = IntegerField(validators=[InputRequired()])
+
+
+class AddModuleForm(FlaskForm):
+    base_hash = HiddenField()
+    key = StringField(
+        "Module id", validators=[DataRequired()], description="e.g. safety (letters, digits, -)"
+    )
+    title = StringField("Title", validators=[DataRequired()])
+
+
+class AddItemForm(FlaskForm):
+    base_hash = HiddenField()
+    module = SelectField("Module", coerce=int, validate_choice=False)
+    kind = SelectField(
+        "Kind",
+        choices=select_choices(
+            [("lesson", "Lesson"), ("quiz", "Quiz"), ("final", "Final assessment"), ("survey", "Evaluation")]
+        ),
+    )
+    key = StringField("File name (id)", validators=[DataRequired()], description="e.g. dosing")
+    title = StringField("Title", validators=[DataRequired()])
+
+
+class SettingsForm(FlaskForm):
+    base_hash = HiddenField()
+    settings = TextAreaField(
+        "Quiz settings (TOML)",
+        description="title, kind, pass_mark, time limit, attempts, open and close dates, per page, draw…",
+    )
+
+
+class QuestionMoveForm(FlaskForm):
+    base_hash = HiddenField()
+    index = IntegerField(validators=[InputRequired()])
+    delta = IntegerField(validators=[Optional()])
+
+
+def _draft(course: Any) -> Any:
+    draft = svc.get_draft(course)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _save(draft: Any, path: str, data: bytes, base_hash: str) -> str | None:
+    """Save and commit; the error message (conflict or refusal) if it did not happen."""
+    try:
+        svc.save_file(draft, path, data, base_hash, current_user, utcnow())
+    except svc.EditConflict:
+        db.session.rollback()
+        return (
+            f"Someone else changed {path} after you opened this page; nothing was saved. "
+            "The page now shows their version: make your change again."
+        )
+    except svc.AuthoringError as exc:
+        db.session.rollback()
+        return str(exc)
+    db.session.commit()
+    return None
+
+
+@bp.get("/<slug>/structure")
+@login_required
+def structure(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    return _structure_page(course, _draft(course))
+
+
+def _structure_page(course: Any, draft: Any, status: int = 200, **forms: Any) -> Any:
+    files = draft.files
+    try:
+        manifest = st.parse(files.get(MANIFEST), MANIFEST)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.edit_file", slug=course.slug, path=MANIFEST))
+    modules = st.modules_of(manifest)
+    base = svc.file_hash(files.get(MANIFEST))
+    add_item = forms.get("add_item") or AddItemForm(formdata=None)
+    add_item.module.choices = [(i, m.get("title", m.get("id", ""))) for i, m in enumerate(modules)]
+    return render_template(
+        "authoring/structure.html",
+        course=course,
+        modules=modules,
+        base=base,
+        files=files,
+        move_form=MoveForm(formdata=None),
+        add_module=forms.get("add_module") or AddModuleForm(formdata=None),
+        add_item=add_item,
+    ), status
+
+
+@bp.post("/<slug>/structure/move")
+@login_required
+def move(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = MoveForm()
+    if not form.validate_on_submit() or form.delta.data not in (-1, 1):
+        abort(400)
+    try:
+        manifest = st.parse(draft.files.get(MANIFEST), MANIFEST)
+        if form.index.data is None:
+            manifest = st.move_module(manifest, form.module.data, form.delta.data)
+        else:
+            manifest = st.move_item(manifest, form.module.data, form.index.data, form.delta.data)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.structure", slug=slug))
+    error = _save(draft, MANIFEST, st.dump(manifest), form.base_hash.data or "")
+    flash(error or "Moved.", "error" if error else "success")
+    return redirect(url_for("authoring.structure", slug=slug))
+
+
+@bp.post("/<slug>/structure/module")
+@login_required
+def add_module(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = AddModuleForm()
+    if form.validate_on_submit():
+        try:
+            manifest = st.add_module(
+                st.parse(draft.files.get(MANIFEST), MANIFEST), form.key.data.strip(), form.title.data
+            )
+        except st.StructureError as exc:
+            getattr(form, exc.field or "key").errors = [str(exc)]
+        else:
+            error = _save(draft, MANIFEST, st.dump(manifest), form.base_hash.data or "")
+            if error is None:
+                flash("Module added.", "success")
+                return redirect(url_for("authoring.structure", slug=slug))
+            form.key.errors = [error]
+    return _structure_page(course, _draft(course), 400, add_module=form)
+
+
+@bp.post("/<slug>/structure/item")
+@login_required
+def add_item(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = AddItemForm()
+    files = draft.files
+    if form.validate_on_submit():
+        try:
+            manifest, path, data = st.add_item(
+                files,
+                st.parse(files.get(MANIFEST), MANIFEST),
+                form.module.data,
+                form.kind.data,
+                form.key.data.strip(),
+                form.title.data,
+            )
+            # Both files in one transaction: the new file first, then the manifest that lists it.
+            svc.save_file(draft, path, data, "", current_user, utcnow())
+            svc.save_file(
+                draft, MANIFEST, st.dump(manifest), form.base_hash.data or "", current_user, utcnow()
+            )
+        except st.StructureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "key").errors = [str(exc)]
+        except (svc.EditConflict, svc.AuthoringError) as exc:
+            db.session.rollback()
+            form.key.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Added {path}.", "success")
+            target = "authoring.edit_file" if path.startswith("lessons/") else "authoring.quiz"
+            return redirect(url_for(target, slug=slug, path=path))
+    return _structure_page(course, _draft(course), 400, add_item=form)
+
+
+# -- quizzes --------------------------------------------------------------------------------------------
+
+
+def _quiz_or_404(draft: Any, path: str) -> dict[str, Any]:
+    if not (path.startswith("quizzes/") and path.endswith(".toml")) or path not in draft.files:
+        abort(404)
+    try:
+        return st.parse(draft.files[path], path)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        abort(400)
+
+
+@bp.get("/<slug>/quiz")
+@login_required
+def quiz(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    return _quiz_page(course, draft, path)
+
+
+def _quiz_page(course: Any, draft: Any, path: str, status: int = 200, settings_form: Any = None) -> Any:
+    doc = _quiz_or_404(draft, path)
+    base = svc.file_hash(draft.files[path])
+    if settings_form is None:
+        settings_form = SettingsForm(
+            formdata=None, base_hash=base, settings=st.tomlwrite.dumps(st.settings_of(doc))
+        )
+    return render_template(
+        "authoring/quiz.html",
+        course=course,
+        path=path,
+        questions=st.questions_of(doc),
+        base=base,
+        types=_registry().items(),
+        settings_form=settings_form,
+        move_form=QuestionMoveForm(formdata=None),
+    ), status
+
+
+@bp.post("/<slug>/quiz/settings")
+@login_required
+def quiz_settings(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    doc = _quiz_or_404(draft, path)
+    form = SettingsForm()
+    if form.validate_on_submit():
+        try:
+            new = st.with_settings(doc, form.settings.data or "")
+        except st.StructureError as exc:
+            form.settings.errors = [str(exc)]
+        else:
+            error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+            if error is None:
+                flash("Settings saved.", "success")
+                return redirect(url_for("authoring.quiz", slug=slug, path=path))
+            form.settings.errors = [error]
+    return _quiz_page(course, _draft(course), path, 400, settings_form=form)
+
+
+@bp.post("/<slug>/quiz/question-order")
+@login_required
+def move_question(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    doc = _quiz_or_404(draft, path)
+    form = QuestionMoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("delete"):
+            new = st.delete_question(doc, form.index.data)
+        elif form.delta.data in (-1, 1):
+            new = st.move_question(doc, form.index.data, form.delta.data)
+        else:
+            abort(400)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.quiz", slug=slug, path=path))
+    error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+    flash(error or "Saved.", "error" if error else "success")
+    return redirect(url_for("authoring.quiz", slug=slug, path=path))
+
+
+@bp.route("/<slug>/question", methods=["GET", "POST"])
+@login_required
+def question(slug: str) -> Any:
+    """Add (``type=``) or edit (``index=``) one question with the form generated from its type's plugin."""
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    doc = _quiz_or_404(draft, path)
+    questions = st.questions_of(doc)
+    index = request.args.get("index", type=int)
+    if index is not None and not 0 <= index < len(questions):
+        abort(404)
+    existing = questions[index] if index is not None else {}
+    type_name = existing.get("type") or request.args.get("type", "")
+    try:
+        qtype = _registry().get(type_name)
+    except UnknownQuestionType:
+        abort(404)
+    form_cls = st.form_class(qtype)
+    base = svc.file_hash(draft.files[path])
+    if request.method == "GET":
+        form = form_cls(formdata=None, data={**st.form_data(qtype, existing), "base_hash": base})
+        return _question_page(course, path, index, qtype, form)
+    form = form_cls()
+    if not form.validate_on_submit():
+        return _question_page(course, path, index, qtype, form, 400)
+    result = st.spec_from_form(qtype, form, keep=existing)
+    if result.ok:
+        try:
+            new = st.put_question(doc, index, result.spec)
+        except st.StructureError as exc:
+            result.errors[exc.field or "prompt"] = [str(exc)]
+        else:
+            error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+            if error is None:
+                flash(f"Question {result.spec['id']} saved.", "success")
+                return redirect(url_for("authoring.quiz", slug=slug, path=path))
+            result.errors["prompt"] = [error]
+    for name, messages in result.errors.items():
+        getattr(form, name).errors = list(messages)
+    return _question_page(course, path, index, qtype, form, 400)
+
+
+def _question_page(
+    course: Any, path: str, index: int | None, qtype: Any, form: Any, status: int = 200
+) -> Any:
+    type_fields = [getattr(form, f"f_{n}") for n in sorted(qtype.fields)]
+    return render_template(
+        "authoring/question.html",
+        course=course,
+        path=path,
+        index=index,
+        qtype=qtype,
+        form=form,
+        type_fields=type_fields,
+    ), status

@@ -12,9 +12,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
+from lms.authoring import questions
 from lms.authoring import services as svc
 from lms.authoring import structure as st
 from lms.authoring.routes import _registry, bp, course_or_404
@@ -239,6 +241,8 @@ def _quiz_page(course: Any, draft: Any, path: str, status: int = 200, settings_f
         base=base,
         types=_registry().items(),
         settings_form=settings_form,
+        bank=[(r.key, r.category, r.type) for r in questions.bank_rows(course)],
+        bank_form=BankPickForm(formdata=None),
         move_form=QuestionMoveForm(formdata=None),
     ), status
 
@@ -346,3 +350,83 @@ def _question_page(
         form=form,
         type_fields=type_fields,
     ), status
+
+
+# -- GIFT and the question bank -------------------------------------------------------------------------
+
+
+class GiftForm(FlaskForm):
+    gift = FileField("GIFT file (.gift or .txt, UTF-8)", validators=[FileRequired()])
+    target = SelectField("Import into", validate_choice=False)
+
+
+class BankPickForm(FlaskForm):
+    base_hash = HiddenField()
+    key = SelectField("Question from the bank", validate_choice=False)
+
+
+def _gift_targets(draft: Any) -> list[tuple[str, str]]:
+    quizzes = sorted(p for p in draft.files if p.startswith("quizzes/") and p.endswith(".toml"))
+    return [("bank", "The course's question bank"), *[(p, f"Quiz {p}") for p in quizzes]]
+
+
+@bp.route("/<slug>/gift", methods=["GET", "POST"])
+@login_required
+def gift(slug: str) -> Any:
+    """Upload a GIFT file into the bank or a draft quiz; every refused question is listed with its line."""
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = GiftForm()
+    form.target.choices = _gift_targets(draft)
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        upload = form.gift.data
+        data = upload.read()
+        if form.target.data == "bank":
+            if course.current_version_no == 0:
+                form.target.errors = ["publish the course once before filling its bank"]
+                return render_template("authoring/gift.html", course=course, form=form, report=None), 400
+            report = questions.gift_into_bank(course, data, upload.filename or "upload.gift", _registry())
+        elif form.target.data in dict(form.target.choices):
+            try:
+                report = questions.gift_into_quiz(
+                    draft, form.target.data, data, _registry(), current_user, utcnow()
+                )
+            except (st.StructureError, svc.AuthoringError, svc.EditConflict) as exc:
+                db.session.rollback()
+                form.gift.errors = [str(exc)]
+                return render_template("authoring/gift.html", course=course, form=form, report=None), 400
+        else:
+            abort(400)
+        db.session.commit()
+        status = 200 if report.added else 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("authoring/gift.html", course=course, form=form, report=report), status
+
+
+@bp.post("/<slug>/quiz/from-bank")
+@login_required
+def from_bank(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    _quiz_or_404(draft, path)
+    form = BankPickForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        qid = questions.bank_into_quiz(
+            course, draft, path, form.key.data or "", form.base_hash.data or "", current_user, utcnow()
+        )
+    except (svc.AuthoringError, st.StructureError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except svc.EditConflict:
+        db.session.rollback()
+        flash(f"Someone else changed {path} after you opened this page; nothing was saved.", "error")
+    else:
+        db.session.commit()
+        flash(f"Added {qid} from the bank.", "success")
+    return redirect(url_for("authoring.quiz", slug=slug, path=path))

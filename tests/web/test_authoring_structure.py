@@ -189,3 +189,82 @@ def test_quiz_settings_form(app, client, auth):
     )
     assert good.status_code == 302
     assert tomllib.loads(_draft_files(app, "my-course")[path].decode())["pass_mark"] == 80
+
+
+GIFT = b"""::q-true::CRS can occur after CAR-T infusion. {T}
+
+::bad::Q? {~a ~b}
+
+::html-one::[html]<p>Which is a vector?</p> {=AAV ~Aspirin}
+
+::mc::Which is a vector? {=AAV ~Aspirin ~Saline}
+"""
+
+
+def _upload_gift(client, target: str, data: bytes = GIFT):
+    import io
+
+    token = _csrf(client, "/author/my-course/gift")
+    return client.post(
+        "/author/my-course/gift",
+        data={"csrf_token": token, "target": target, "gift": (io.BytesIO(data), "questions.gift")},
+        content_type="multipart/form-data",
+    )
+
+
+def test_gift_into_a_quiz_lists_every_refused_question_with_its_line(app, client, auth):
+    auth.login("educator")
+    _new_course(client)
+    path = _add_quiz(client)
+    response = _upload_gift(client, path)
+    assert response.status_code == 200
+    text = response.data.decode()
+    assert "2 questions imported: q-true, mc" in text
+    assert "line 3: " in text and "no option has a positive weight" in text
+    assert "line 5: not imported: uses the html text format" in text
+    stored = tomllib.loads(_draft_files(app, "my-course")[path].decode())["questions"]
+    assert [q["id"] for q in stored] == ["q-true", "mc"]
+    assert all("format" not in q for q in stored)
+    nothing = _upload_gift(client, path, b"Q? {~a ~b}\n")
+    assert nothing.status_code == 400 and "line 1: " in nothing.data.decode()
+    not_utf8 = _upload_gift(client, path, b"\xff\xfe Q? {T}")
+    assert not_utf8.status_code == 400 and b"UTF-8" in not_utf8.data
+
+
+def test_gift_into_the_bank_then_into_a_quiz(app, client, auth):
+    auth.login("educator")
+    _new_course(client)
+    path = _add_quiz(client)
+    refused = _upload_gift(client, "bank")
+    assert refused.status_code == 400 and b"publish the course once" in refused.data
+    # A question so the quiz is valid, then publish, then fill the bank.
+    from lms.authoring.services import file_hash
+
+    _upload_gift(client, path, b"::first::Fever is required for CRS. {T}\n")
+    token = _csrf(client, "/author/my-course")
+    published = client.post("/author/my-course/publish", data={"csrf_token": token, "note": "v1"})
+    assert published.status_code == 302, published.data[-3000:]
+    response = _upload_gift(client, "bank")
+    assert response.status_code == 200 and "3 questions imported" in response.data.decode()
+    quiz_page = client.get(f"/author/my-course/quiz?path={path}")
+    assert b"Add from the question bank" in quiz_page.data and b"html-one" in quiz_page.data
+    base = file_hash(_draft_files(app, "my-course")[path])
+    token = _csrf(client, f"/author/my-course/quiz?path={path}")
+    added = client.post(
+        f"/author/my-course/quiz/from-bank?path={path}",
+        data={"csrf_token": token, "base_hash": base, "key": "mc"},
+        follow_redirects=True,
+    )
+    assert b"Added mc from the bank" in added.data
+    html = client.post(
+        f"/author/my-course/quiz/from-bank?path={path}",
+        data={
+            "csrf_token": token,
+            "base_hash": file_hash(_draft_files(app, "my-course")[path]),
+            "key": "html-one",
+        },
+        follow_redirects=True,
+    )
+    assert b"uses the html text format" in html.data
+    stored = tomllib.loads(_draft_files(app, "my-course")[path].decode())["questions"]
+    assert [q["id"] for q in stored] == ["first", "mc"]

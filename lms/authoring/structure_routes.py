@@ -16,9 +16,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from lms.authoring import questions
+from lms.authoring import preview, questions
 from lms.authoring import services as svc
 from lms.authoring import structure as st
+from lms.authoring.forms import ActionForm
 from lms.authoring.routes import _registry, bp, course_or_404
 from lms.extensions import db
 from lms.forms import select_choices
@@ -430,3 +431,40 @@ def from_bank(slug: str) -> Any:
         db.session.commit()
         flash(f"Added {qid} from the bank.", "success")
     return redirect(url_for("authoring.quiz", slug=slug, path=path))
+
+
+# -- preview --------------------------------------------------------------------------------------------
+
+
+@bp.route("/<slug>/try", methods=["GET", "POST"])
+@login_required
+def try_quiz(slug: str) -> Any:
+    """The draft's quiz as a learner sees it; a submission is graded and shown, never recorded."""
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    _quiz_or_404(draft, path)
+    loaded = svc.validate_draft(course, draft.files, _registry())
+    if not loaded.ok:
+        return render_template(
+            "authoring/try.html", course=course, path=path, quiz=None, problems=loaded.problems, result=None
+        ), 400
+    quiz_def = preview.find_quiz(loaded.package, path)
+    if quiz_def is None:  # a quiz file no module lists
+        abort(404)
+    form = ActionForm()
+    result = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        result = preview.grade(quiz_def, request.form, _registry())
+    return render_template(
+        "authoring/try.html",
+        course=course,
+        path=path,
+        quiz=quiz_def,
+        questions=preview.questions(quiz_def, _registry()),
+        form=form,
+        result=result,
+        problems=[],
+    )

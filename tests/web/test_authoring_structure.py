@@ -268,3 +268,27 @@ def test_gift_into_the_bank_then_into_a_quiz(app, client, auth):
     assert b"uses the html text format" in html.data
     stored = tomllib.loads(_draft_files(app, "my-course")[path].decode())["questions"]
     assert [q["id"] for q in stored] == ["first", "mc"]
+
+
+def test_preview_a_draft_quiz_records_nothing(app, client, auth):
+    from sqlalchemy import func, select
+
+    from lms.extensions import db
+    from lms.learning.models import ProgressRecord
+    from lms.quizzes.models import Attempt
+
+    auth.login("educator")
+    _new_course(client)
+    path = _add_quiz(client)
+    _upload_gift(client, path, b"::tf::Fever is required for CRS. {T}\n\n::tf2::CRS is graded 1-4. {T}\n")
+    page = client.get(f"/author/my-course/try?path={path}")
+    assert page.status_code == 200 and b'name="p1"' in page.data and b"Nothing you answer" in page.data
+    token = _csrf(client, f"/author/my-course/try?path={path}")
+    result = client.post(
+        f"/author/my-course/try?path={path}", data={"csrf_token": token, "p1": "true", "p2": "false"}
+    )
+    assert result.status_code == 200
+    assert b"Score 50.0%" in result.data and b"not passed" in result.data
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+        assert db.session.scalar(select(func.count()).select_from(ProgressRecord)) == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from lms.extensions import db
@@ -62,3 +62,21 @@ class CoursePublication(db.Model):
     @property
     def files(self) -> dict[str, bytes]:
         return decode_files(self.files_json)
+
+
+class RegradeFlag(db.Model):
+    """A completion or certificate whose outcome a regrade changed, for an administrator to review."""
+
+    __tablename__ = "regrade_flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    quiz_key: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # completion | certificate | pass
+    completion_id: Mapped[int | None] = mapped_column(ForeignKey("course_completion.id", ondelete="CASCADE"))
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id", ondelete="CASCADE"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]

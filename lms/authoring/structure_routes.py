@@ -13,10 +13,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from lms.authoring import preview, questions
+from lms.auth.models import User
+from lms.auth.permissions import role_required
+from lms.authoring import preview, questions, regrade
 from lms.authoring import services as svc
 from lms.authoring import structure as st
 from lms.authoring.forms import ActionForm
@@ -24,6 +27,7 @@ from lms.authoring.routes import _registry, bp, course_or_404
 from lms.extensions import db
 from lms.forms import select_choices
 from lms.plugins import UnknownQuestionType
+from lms.quizzes.services import GrantError, grant_attempt
 from lms.timeutil import utcnow
 
 MANIFEST = "course.toml"
@@ -468,3 +472,96 @@ def try_quiz(slug: str) -> Any:
         result=result,
         problems=[],
     )
+
+
+# -- corrections: regrade and per-learner extra attempts -------------------------------------------------
+
+
+class RegradeForm(FlaskForm):
+    quiz_key = SelectField("Quiz", validate_choice=False)
+    reason = TextAreaField("Reason (for the audit trail)", validators=[Optional()])
+
+
+class GrantForm(FlaskForm):
+    email = StringField("Learner's email", validators=[DataRequired()])
+    quiz_key = SelectField("Quiz", validate_choice=False)
+    reason = TextAreaField("Reason (for example an accommodation)", validators=[DataRequired()])
+
+
+@bp.route("/<slug>/regrade", methods=["GET", "POST"])
+@login_required
+def regrade_quiz(slug: str) -> Any:
+    """Dry run (the default) or apply a regrade of a quiz after its key was corrected in a new version."""
+    course, _role = course_or_404(slug)
+    form = RegradeForm()
+    form.quiz_key.choices = [(k, k) for k in regrade.quiz_keys(course)]
+    grant_form = GrantForm(formdata=None)
+    grant_form.quiz_key.choices = form.quiz_key.choices
+    result, applied, status = None, False, 200
+    if form.validate_on_submit() and form.quiz_key.data in dict(form.quiz_key.choices):
+        if "apply" in request.form:
+            try:
+                result = regrade.apply(
+                    course, form.quiz_key.data, _registry(), current_user, form.reason.data or "", utcnow()
+                )
+            except ValueError as exc:
+                db.session.rollback()
+                form.reason.errors = [str(exc)]
+                status = 400
+            else:
+                db.session.commit()
+                applied = True
+        else:
+            result = regrade.plan(course, form.quiz_key.data, _registry())
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "authoring/regrade.html",
+        course=course,
+        form=form,
+        grant_form=grant_form,
+        result=result,
+        applied=applied,
+    ), status
+
+
+@bp.post("/<slug>/grant")
+@login_required
+def grant(slug: str) -> Any:
+    """One extra attempt for one learner, with a reason, audited (the quizzes' own attempt grants)."""
+    course, _role = course_or_404(slug)
+    form = GrantForm()
+    form.quiz_key.choices = [(k, k) for k in regrade.quiz_keys(course)]
+    if form.validate_on_submit():
+        learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if learner is None:
+            form.email.errors = ["no account uses this email"]
+        else:
+            try:
+                grant_attempt(
+                    learner.id, course, form.quiz_key.data, form.reason.data, current_user, utcnow()
+                )
+            except GrantError as exc:
+                db.session.rollback()
+                form.reason.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(f"{learner.email} may start one more attempt at {form.quiz_key.data}.", "success")
+                return redirect(url_for("authoring.regrade_quiz", slug=slug))
+    regrade_form = RegradeForm(formdata=None)
+    regrade_form.quiz_key.choices = form.quiz_key.choices
+    return render_template(
+        "authoring/regrade.html",
+        course=course,
+        form=regrade_form,
+        grant_form=form,
+        result=None,
+        applied=False,
+    ), 400
+
+
+@bp.get("/flags")
+@role_required("admin")
+def flags() -> Any:
+    """Completions and certificates a regrade put in doubt: for administrators to review."""
+    return render_template("authoring/flags.html", rows=regrade.open_flags())

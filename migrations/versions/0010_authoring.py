@@ -1,4 +1,4 @@
-"""Authoring: one draft per course (the package files) and a record of each publication.
+"""Authoring: one draft per course (the package files), a record of each publication, regrade flags.
 
 Revision ID: 0010
 Revises: 0009
@@ -64,9 +64,33 @@ def upgrade():
     )
     with op.batch_alter_table("course_publication", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_course_publication_course_id"), ["course_id"], unique=False)
+    op.create_table('regrade_flag',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('quiz_key', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('completion_id', sa.Integer(), nullable=True),
+    sa.Column('certificate_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['certificate_id'], ['certificate.id'], name=op.f('fk_regrade_flag_certificate_id_certificate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['completion_id'], ['course_completion.id'], name=op.f('fk_regrade_flag_completion_id_course_completion'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_regrade_flag_course_id_course'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_regrade_flag_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_regrade_flag_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_regrade_flag'))
+    )
+    with op.batch_alter_table('regrade_flag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_regrade_flag_course_id'), ['course_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('regrade_flag', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_regrade_flag_course_id'))
+    op.drop_table('regrade_flag')
     with op.batch_alter_table("course_publication", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_course_publication_course_id"))
     op.drop_table("course_publication")

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 
 from lms.auth.models import User
 from lms.auth.permissions import role_required
+from lms.authoring import manifest_form as mf
 from lms.authoring import preview, questions, regrade
 from lms.authoring import services as svc
 from lms.authoring import structure as st
@@ -116,7 +117,9 @@ def _structure_page(course: Any, draft: Any, status: int = 200, **forms: Any) ->
     modules = st.modules_of(manifest)
     base = svc.file_hash(files.get(MANIFEST))
     add_item = forms.get("add_item") or AddItemForm(formdata=None)
-    add_item.module.choices = [(i, m.get("title", m.get("id", ""))) for i, m in enumerate(modules)]
+    add_item.module.choices = select_choices(
+        (i, m.get("title", m.get("id", ""))) for i, m in enumerate(modules)
+    )
     return render_template(
         "authoring/structure.html",
         course=course,
@@ -382,7 +385,7 @@ def gift(slug: str) -> Any:
     course, _role = course_or_404(slug)
     draft = _draft(course)
     form = GiftForm()
-    form.target.choices = _gift_targets(draft)
+    form.target.choices = select_choices(_gift_targets(draft))
     report = None
     status = 200
     if form.validate_on_submit():
@@ -393,7 +396,7 @@ def gift(slug: str) -> Any:
                 form.target.errors = ["publish the course once before filling its bank"]
                 return render_template("authoring/gift.html", course=course, form=form, report=None), 400
             report = questions.gift_into_bank(course, data, upload.filename or "upload.gift", _registry())
-        elif form.target.data in dict(form.target.choices):
+        elif form.target.data in dict(_gift_targets(draft)):
             try:
                 report = questions.gift_into_quiz(
                     draft, form.target.data, data, _registry(), current_user, utcnow()
@@ -494,11 +497,11 @@ def regrade_quiz(slug: str) -> Any:
     """Dry run (the default) or apply a regrade of a quiz after its key was corrected in a new version."""
     course, _role = course_or_404(slug)
     form = RegradeForm()
-    form.quiz_key.choices = [(k, k) for k in regrade.quiz_keys(course)]
+    form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
     grant_form = GrantForm(formdata=None)
     grant_form.quiz_key.choices = form.quiz_key.choices
     result, applied, status = None, False, 200
-    if form.validate_on_submit() and form.quiz_key.data in dict(form.quiz_key.choices):
+    if form.validate_on_submit() and form.quiz_key.data in regrade.quiz_keys(course):
         if "apply" in request.form:
             try:
                 result = regrade.apply(
@@ -531,7 +534,7 @@ def grant(slug: str) -> Any:
     """One extra attempt for one learner, with a reason, audited (the quizzes' own attempt grants)."""
     course, _role = course_or_404(slug)
     form = GrantForm()
-    form.quiz_key.choices = [(k, k) for k in regrade.quiz_keys(course)]
+    form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
     if form.validate_on_submit():
         learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if learner is None:
@@ -565,3 +568,51 @@ def grant(slug: str) -> Any:
 def flags() -> Any:
     """Completions and certificates a regrade put in doubt: for administrators to review."""
     return render_template("authoring/flags.html", rows=regrade.open_flags())
+
+
+# -- the course description (course.toml's fields) -------------------------------------------------------
+
+
+@bp.route("/<slug>/details", methods=["GET", "POST"])
+@login_required
+def details(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    files = draft.files
+    try:
+        manifest = st.parse(files.get(MANIFEST), MANIFEST)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.edit_file", slug=slug, path=MANIFEST))
+    base = svc.file_hash(files.get(MANIFEST))
+    if request.method == "GET":
+        form = mf.ManifestForm(formdata=None, data={**mf.form_data(manifest), "base_hash": base})
+        return _details_page(course, draft, form)
+    form = mf.ManifestForm()
+    if not form.validate_on_submit():
+        return _details_page(course, draft, form, 400)
+    new, errors = mf.apply(form, manifest)
+    if not errors:
+        error = _save(draft, MANIFEST, st.dump(new), form.base_hash.data or "")
+        if error is None:
+            flash("Course details saved to the draft.", "success")
+            return redirect(url_for("authoring.details", slug=slug))
+        errors = {"title": [error]}
+    for name, messages in errors.items():
+        getattr(form, name).errors = messages
+    return _details_page(course, draft, form, 400)
+
+
+def _details_page(course: Any, draft: Any, form: Any, status: int = 200) -> Any:
+    """The form with the package validator's course.toml problems placed next to their fields."""
+    others = []
+    if status == 200:
+        for problem in svc.validate_draft(course, draft.files, _registry()).problems:
+            if problem.file != MANIFEST:
+                continue
+            name = mf.field_for(problem)
+            if name:
+                getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
+            else:
+                others.append(problem)
+    return render_template("authoring/details.html", course=course, form=form, problems=others), status

@@ -292,3 +292,63 @@ def test_preview_a_draft_quiz_records_nothing(app, client, auth):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
         assert db.session.scalar(select(func.count()).select_from(ProgressRecord)) == 0
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("courses/*/course.toml")), ids=lambda p: p.parent.name)
+def test_details_form_keeps_every_bundled_manifest(app, path):
+    """Loading a manifest into the details form and saving it unchanged gives the same manifest."""
+    from lms.authoring import manifest_form as mf
+
+    doc = tomllib.loads(path.read_text("utf-8"))
+    with app.test_request_context():
+        form = mf.ManifestForm(formdata=None, data=mf.form_data(doc))
+        new, errors = mf.apply(form, doc)
+    assert errors == {}
+    assert new == doc
+
+
+def test_details_form_saves_and_shows_validator_problems_next_to_fields(app, client, auth):
+    auth.login("educator")
+    _new_course(client)
+    page = client.get("/author/my-course/details")
+    assert page.status_code == 200 and b'value="My course"' in page.data
+    from lms.authoring.services import file_hash
+
+    base = file_hash(_draft_files(app, "my-course")["course.toml"])
+    token = _csrf(client, "/author/my-course/details")
+    data = {
+        "csrf_token": token,
+        "base_hash": base,
+        "title": "Renamed course",
+        "edition": "2026.2",
+        "summary": "What you will learn.",
+        "audience": ["nurse", "pharmacist"],
+        "specialties": "Haematology\nOncology",
+        "objectives": "One\nTwo",
+        "estimated_minutes": "1",
+        "credit_hours": "5",
+        "release": "2026-12-01",
+        "last_review": "2026-12-01",
+        "expiry": "2028-11-30",
+        "faculty": '[[faculty]]\nname = "Dr A"\nrole = "Author"\ndisclosure = "None."',
+        "references": "",
+        "completion": 'require_all_lessons = true\nrequire_quizzes = "all"',
+    }
+    saved = client.post("/author/my-course/details", data=data)
+    assert saved.status_code == 302
+    doc = tomllib.loads(_draft_files(app, "my-course")["course.toml"].decode())
+    assert doc["title"] == "Renamed course" and doc["audience"] == ["nurse", "pharmacist"]
+    assert doc["specialties"] == ["Haematology", "Oncology"] and doc["credit"]["hours"] == 5
+    assert doc["modules"][0]["items"] == ["lessons/introduction.md"]
+    page = client.get("/author/my-course/details")
+    error = page.data.decode().split('id="credit_hours-error"', 1)[1][:300]
+    assert '"hours" is 5' in error.replace("&#34;", '"')
+    bad = client.post(
+        "/author/my-course/details",
+        data={
+            **data,
+            "base_hash": file_hash(_draft_files(app, "my-course")["course.toml"]),
+            "faculty": "[[x",
+        },
+    )
+    assert bad.status_code == 400 and 'id="faculty-error"' in bad.data.decode()

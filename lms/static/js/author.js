@@ -11,8 +11,9 @@
     function refresh() {
       var body = new FormData();
       body.append("content", editor.value);
-      body.append("path", form.elements.path.value);
-      body.append("csrf_token", form.elements.csrf_token.value);
+      body.append("path", form.querySelector("[name=path]").value);
+      var token = form.querySelector("input[name=csrf_token]");
+      if (token) { body.append("csrf_token", token.value); }
       fetch(editor.getAttribute("data-preview-url"), { method: "POST", body: body, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) { if (html !== null) { target.innerHTML = html; } })

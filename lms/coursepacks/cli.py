@@ -146,3 +146,19 @@ def list_command() -> None:
     click.echo(f"{'slug':<32} {'version':>7}  {'source':<36} status")
     for course in courses:
         click.echo(f"{course.slug:<32} {course.current_version_no:>7}  {course.source:<36} {course.status}")
+
+
+@courses_cli.command("schema")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def schema_command(output: Path | None) -> None:
+    """Write the package format as JSON Schema (for authors' editors); to stdout without -o."""
+    import json
+
+    from lms.coursepacks.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"✓ JSON Schema written to {output}")

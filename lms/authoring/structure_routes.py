@@ -485,6 +485,13 @@ class RegradeForm(FlaskForm):
     reason = TextAreaField("Reason (for the audit trail)", validators=[Optional()])
 
 
+class TimeForm(FlaskForm):
+    email = StringField("Learner's email", validators=[DataRequired()])
+    quiz_key = SelectField("Quiz", validate_choice=False)
+    minutes = IntegerField("Extra minutes", validators=[InputRequired()])
+    reason = TextAreaField("Reason (for example an accommodation)", validators=[DataRequired()])
+
+
 class GrantForm(FlaskForm):
     email = StringField("Learner's email", validators=[DataRequired()])
     quiz_key = SelectField("Quiz", validate_choice=False)
@@ -500,6 +507,8 @@ def regrade_quiz(slug: str) -> Any:
     form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
     grant_form = GrantForm(formdata=None)
     grant_form.quiz_key.choices = form.quiz_key.choices
+    time_form = TimeForm(formdata=None)
+    time_form.quiz_key.choices = form.quiz_key.choices
     result, applied, status = None, False, 200
     if form.validate_on_submit() and form.quiz_key.data in regrade.quiz_keys(course):
         if "apply" in request.form:
@@ -523,6 +532,7 @@ def regrade_quiz(slug: str) -> Any:
         course=course,
         form=form,
         grant_form=grant_form,
+        time_form=time_form,
         result=result,
         applied=applied,
     ), status
@@ -551,16 +561,51 @@ def grant(slug: str) -> Any:
                 db.session.commit()
                 flash(f"{learner.email} may start one more attempt at {form.quiz_key.data}.", "success")
                 return redirect(url_for("authoring.regrade_quiz", slug=slug))
-    regrade_form = RegradeForm(formdata=None)
-    regrade_form.quiz_key.choices = form.quiz_key.choices
-    return render_template(
-        "authoring/regrade.html",
-        course=course,
-        form=regrade_form,
-        grant_form=form,
-        result=None,
-        applied=False,
-    ), 400
+    return _corrections_page(course, grant_form=form)
+
+
+def _corrections_page(course: Any, **forms: Any) -> Any:
+    choices = select_choices((k, k) for k in regrade.quiz_keys(course))
+    built = {}
+    for name, cls in (("form", RegradeForm), ("grant_form", GrantForm), ("time_form", TimeForm)):
+        built[name] = forms.get(name) or cls(formdata=None)
+        built[name].quiz_key.choices = choices
+    return render_template("authoring/regrade.html", course=course, result=None, applied=False, **built), 400
+
+
+@bp.post("/<slug>/extend-time")
+@login_required
+def extend_time(slug: str) -> Any:
+    """Extra minutes on a timed quiz for one learner, with a reason, audited."""
+    course, _role = course_or_404(slug)
+    form = TimeForm()
+    form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
+    if form.validate_on_submit():
+        learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if learner is None:
+            form.email.errors = ["no account uses this email"]
+        else:
+            try:
+                regrade.extend_time(
+                    learner,
+                    course,
+                    form.quiz_key.data,
+                    form.minutes.data,
+                    form.reason.data,
+                    current_user,
+                    utcnow(),
+                )
+            except ValueError as exc:
+                db.session.rollback()
+                form.minutes.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(
+                    f"{learner.email} gets {form.minutes.data} more minutes on {form.quiz_key.data}.",
+                    "success",
+                )
+                return redirect(url_for("authoring.regrade_quiz", slug=slug))
+    return _corrections_page(course, time_form=form)
 
 
 @bp.get("/flags")

@@ -1,4 +1,5 @@
-"""Authoring: one draft per course (the package files), a record of each publication, regrade flags.
+"""Authoring: one draft per course (the package files), a record of each publication, regrade flags, and
+per-learner time extensions on timed quizzes.
 
 Revision ID: 0010
 Revises: 0009
@@ -85,9 +86,28 @@ def upgrade():
     )
     with op.batch_alter_table('regrade_flag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_regrade_flag_course_id'), ['course_id'], unique=False)
+    op.create_table('time_extension',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
+    sa.Column('quiz_key', sa.String(length=80), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('granted_by_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('granted_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_time_extension_course_id_course'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], name=op.f('fk_time_extension_granted_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_time_extension_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_time_extension'))
+    )
+    with op.batch_alter_table('time_extension', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_time_extension_user_id'), ['user_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('time_extension', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_time_extension_user_id'))
+    op.drop_table('time_extension')
     with op.batch_alter_table('regrade_flag', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_regrade_flag_course_id'))
     op.drop_table('regrade_flag')

@@ -120,3 +120,53 @@ def test_extra_attempt_with_a_reason_is_audited(app, client, auth, tmp_path):
         row = db.session.scalar(select(AttemptGrant))
         assert row.user_id == a.id and row.reason == "Accommodation"
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attempt.grant")) is not None
+
+
+def test_extra_time_on_a_timed_quiz_is_audited_and_applies_to_new_attempts(app, client, auth, tmp_path):
+    from datetime import timedelta
+
+    from lms.extensions import db as _db
+    from lms.quizzes import services as quiz_services
+    from tests.web.test_reports import _quiz
+
+    folder = write_course(tmp_path)
+    final = folder / "quizzes" / "final.toml"
+    final.write_text(
+        final.read_text().replace("pass_mark = 50\n", "pass_mark = 50\ntime_limit_minutes = 20\n", 1)
+    )
+    sync(app, folder)
+    a = factories.create_user(app, email="a@example.org", full_name="Ann")
+    other = factories.create_user(app, email="o@example.org", full_name="Oli")
+    auth.login("educator")
+    add_staff(app, "educator@example.org", "owner")
+    token = _token(client, f"/author/{SLUG}/regrade")
+    refused = client.post(
+        f"/author/{SLUG}/extend-time",
+        data={
+            "csrf_token": token,
+            "email": "a@example.org",
+            "quiz_key": "final",
+            "minutes": "0",
+            "reason": "x",
+        },
+    )
+    assert refused.status_code == 400 and b"between 1 and 600 minutes" in refused.data
+    ok = client.post(
+        f"/author/{SLUG}/extend-time",
+        data={
+            "csrf_token": token,
+            "email": "a@example.org",
+            "quiz_key": "final",
+            "minutes": "15",
+            "reason": "Dyslexia",
+        },
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        registry = app.extensions["lms"].question_types
+        mine = quiz_services.start_attempt(a.id, _course(), _quiz("final"), registry, now=START)
+        theirs = quiz_services.start_attempt(other.id, _course(), _quiz("final"), registry, now=START)
+        assert mine.deadline_at == START + timedelta(minutes=35)
+        assert theirs.deadline_at == START + timedelta(minutes=20)
+        event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attempt.extend_time"))
+        assert event is not None and "+15 min: Dyslexia" in event.detail

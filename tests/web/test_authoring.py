@@ -489,3 +489,18 @@ def test_draft_rows_are_one_per_course(app, perm_course):
         course = svc.get_course("perm-course")
         rows = db.session.scalars(select(CourseDraft).where(CourseDraft.course_id == course.id)).all()
         assert len(rows) == 1 and rows[0].revision == 1
+
+
+def test_start_a_draft_from_a_bundled_course_through_the_page(app, client, auth, tmp_path):
+    folder = write_package(tmp_path / "bundle", slug="test-course")
+    sync(app, folder)
+    app.config["COURSES_DIR"] = str(folder.parent)  # where bundled packages are found
+    auth.login("admin")
+    token = _csrf(client, "/author/test-course")
+    assert client.post("/author/test-course/draft", data={"csrf_token": token}).status_code == 302
+    assert _draft_files(app, "test-course") == read_folder(folder).files
+    page = client.get("/author/test-course")
+    assert b"Draft files" in page.data and b"published" in page.data
+    exported = client.get("/author/test-course/export.zip")
+    assert exported.status_code == 200 and exported.mimetype == "application/zip"
+    assert read_zip(exported.data).files == read_folder(folder).files

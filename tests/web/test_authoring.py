@@ -504,3 +504,46 @@ def test_start_a_draft_from_a_bundled_course_through_the_page(app, client, auth,
     exported = client.get("/author/test-course/export.zip")
     assert exported.status_code == 200 and exported.mimetype == "application/zip"
     assert read_zip(exported.data).files == read_folder(folder).files
+
+
+POST_URLS = [
+    "/author/perm-course/publish",
+    "/author/perm-course/import",
+    "/author/perm-course/image",
+    "/author/perm-course/draft",
+    "/author/perm-course/structure/move",
+    "/author/perm-course/regrade",
+    "/author/perm-course/grant",
+    "/author/perm-course/staff",
+]
+
+
+@pytest.mark.parametrize("url", POST_URLS)
+@pytest.mark.parametrize("who", ["learner", "educator"])
+def test_course_writes_are_404_for_anyone_off_the_staff(client, auth, perm_course, app, url, who):
+    _login_as(client, auth, who)
+    before = _draft_files(app, "perm-course")
+    assert client.post(url, data={"note": "x", "email": "owner@example.org"}).status_code == 404
+    assert _draft_files(app, "perm-course") == before
+
+
+def test_course_states_at_a_glance(app):
+    from lms.authoring.models import encode_files
+
+    with app.app_context():
+        course = Course(slug="s", source="authored")
+        files = svc.skeleton("s", "S", NOW.date())
+        draft = CourseDraft(files_json=encode_files(files))
+        assert svc.course_states(course, draft, None, NOW.date()) == ["draft"]
+        from lms.coursepacks.loader import package_checksum
+
+        version = CourseVersion(
+            checksum=package_checksum(files),
+            status="published",
+            details={"dates": {"last_review": "2025-11-01"}},
+        )
+        assert svc.course_states(course, draft, version, NOW.date()) == ["published", "review overdue"]
+        version.details = {"dates": {"last_review": "2026-06-01"}}
+        assert svc.course_states(course, None, version, NOW.date()) == ["published"]
+        changed = CourseDraft(files_json=encode_files({**files, "lessons/x.md": b"x"}))
+        assert svc.course_states(course, changed, version, NOW.date()) == ["published", "unpublished changes"]

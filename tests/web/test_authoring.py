@@ -547,3 +547,32 @@ def test_course_states_at_a_glance(app):
         assert svc.course_states(course, None, version, NOW.date()) == ["published"]
         changed = CourseDraft(files_json=encode_files({**files, "lessons/x.md": b"x"}))
         assert svc.course_states(course, changed, version, NOW.date()) == ["published", "unpublished changes"]
+
+
+@pytest.mark.postgres_only
+def test_parallel_saves_of_the_same_lesson_one_wins_one_is_told(app, perm_course):
+    """Two educators press Save at the same moment from the same page: the row lock serialises them."""
+    from tests.concurrency import run_together
+
+    path = "lessons/introduction.md"
+    base = svc.file_hash(_draft_files(app, "perm-course")[path])
+
+    def worker(text, wait):
+        with app.app_context():
+            draft = svc.get_draft(svc.get_course("perm-course"))
+            wait()
+            try:
+                svc.save_file(draft, path, text.encode(), base, None, NOW)
+                db.session.commit()
+                return "saved"
+            except svc.EditConflict:
+                db.session.rollback()
+                return "conflict"
+
+    results, errors = run_together(worker, ["first version\n", "second version\n"])
+    assert errors == []
+    assert sorted(results) == ["conflict", "saved"]
+    with app.app_context():
+        draft = svc.get_draft(svc.get_course("perm-course"))
+        assert draft.revision == 2
+        assert draft.files[path] in (b"first version\n", b"second version\n")

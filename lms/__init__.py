@@ -110,9 +110,11 @@ def load_plugins(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import lms.admin.settings_routes  # noqa: F401  (adds /admin/settings to the admin blueprint)
+    import lms.admin.settings_routes
+    import lms.authoring.structure_routes  # noqa: F401  (modules, quizzes and questions on /author)
     from lms.admin.routes import bp as admin_bp
     from lms.auth.routes import bp as auth_bp
+    from lms.authoring.routes import bp as authoring_bp
     from lms.catalog.routes import bp as catalog_bp
     from lms.learning.routes import bp as learning_bp
     from lms.main.routes import bp as main_bp
@@ -126,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(authoring_bp, url_prefix="/author")
 
     from lms.certificates.routes import init_app as init_certificates
 
@@ -170,6 +173,10 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     courses_cli.add_command(staff_cli)  # `flask courses staff ...`: ownership belongs to the catalog
+    from lms.authoring.cli import export_command, import_command
+
+    courses_cli.add_command(export_command)  # authoring sits above the package format: it adds its commands
+    courses_cli.add_command(import_command)
     app.cli.add_command(courses_cli)
     app.cli.add_command(quizzes_cli)
     app.cli.add_command(jobs_cli)

@@ -19,6 +19,8 @@ from lms.coursepacks.sources import FoundPackage, bundled_packages, entry_point_
 from lms.extensions import db
 from lms.timeutil import utcnow
 
+AUTHORED = "authored"  # lms.authoring.services.AUTHORED (catalog must not import authoring)
+
 courses_cli = AppGroup("courses", help="Validate, store and list course packages.")
 
 
@@ -113,6 +115,14 @@ def sync_command(paths: tuple[Path, ...]) -> None:
             )
             continue
         seen[pkg.slug] = pkg_found.label
+        stored = db.session.scalar(select(Course).where(Course.slug == pkg.slug))
+        if stored is not None and stored.source == AUTHORED and pkg_found.source != AUTHORED:
+            # Edited in the browser: its draft and publications own it now; a package must not overwrite them.
+            click.echo(
+                f"- {pkg.slug}: left alone, it is edited in the browser (source authored, "
+                f"version {stored.current_version_no}); import the package into its draft to use it"
+            )
+            continue
         try:
             outcome = store_package(pkg, pkg_found.source)
             db.session.commit()
@@ -136,3 +146,19 @@ def list_command() -> None:
     click.echo(f"{'slug':<32} {'version':>7}  {'source':<36} status")
     for course in courses:
         click.echo(f"{course.slug:<32} {course.current_version_no:>7}  {course.source:<36} {course.status}")
+
+
+@courses_cli.command("schema")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def schema_command(output: Path | None) -> None:
+    """Write the package format as JSON Schema (for authors' editors); to stdout without -o."""
+    import json
+
+    from lms.coursepacks.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"✓ JSON Schema written to {output}")

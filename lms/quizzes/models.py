@@ -156,3 +156,21 @@ class AttemptGrant(db.Model):
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     reason: Mapped[str] = mapped_column(Text)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TimeExtension(db.Model):
+    """Extra minutes on a timed quiz for one learner (an accommodation), with the reason (also audited).
+
+    Applies to attempts started after it on that quiz key; several extensions add up.
+    """
+
+    __tablename__ = "time_extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    quiz_key: Mapped[str] = mapped_column(String(80))
+    minutes: Mapped[int]
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

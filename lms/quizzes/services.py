@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -25,7 +25,7 @@ from lms.learning.services import record_completion
 from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
 from lms.qtypes.base import Grade, is_blank
 from lms.quizzes import grading
-from lms.quizzes.models import Attempt, AttemptAnswer, AttemptGrant, Question, Quiz
+from lms.quizzes.models import Attempt, AttemptAnswer, AttemptGrant, Question, Quiz, TimeExtension
 from lms.timeutil import utcnow
 
 
@@ -159,6 +159,18 @@ def overview(
     )
 
 
+def extra_minutes(user_id: int, course_id: int, quiz_key: str) -> int:
+    """Minutes added to a timed quiz's limit for this learner (accommodations); one query."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(TimeExtension.minutes), 0)).where(
+            TimeExtension.user_id == user_id,
+            TimeExtension.course_id == course_id,
+            TimeExtension.quiz_key == quiz_key,
+        )
+    )
+    return int(total or 0)
+
+
 def start_attempt(
     user_id: int,
     course: Course,
@@ -204,6 +216,8 @@ def start_attempt(
     )
     by_key = {q.key: q for q in questions}
     limit = settings.get("time_limit_minutes", 0)
+    if limit:
+        limit += extra_minutes(user_id, course.id, quiz.key)
     attempt = Attempt(
         user_id=user_id,
         course_id=course.id,

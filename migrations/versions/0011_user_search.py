@@ -6,7 +6,7 @@ or renamed, so admin search is one LIKE that finds "Núñez" from "NUÑEZ" or "n
 alike. Existing accounts are filled here with a frozen copy of the normalisation.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 22:45:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

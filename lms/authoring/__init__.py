@@ -1,0 +1,1 @@
+"""Educators' side: a course's draft (the package itself, as files), publishing, history, import/export."""

@@ -1,0 +1,82 @@
+"""A course's draft and its publications.
+
+The draft *is* a course package: a mapping of package paths to file contents. Publishing reads those
+files with the same loader and validator as bundled folders and zips (``lms.coursepacks``), so an
+authored course can never hold anything a package could not, and export is the files themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from lms.extensions import db
+from lms.timeutil import utcnow
+
+
+def encode_files(files: dict[str, bytes]) -> dict[str, str]:
+    """Files as JSON-safe text (base64), sorted by path so equal drafts store equal JSON."""
+    return {path: base64.b64encode(files[path]).decode("ascii") for path in sorted(files)}
+
+
+def decode_files(stored: dict[str, str] | None) -> dict[str, bytes]:
+    return {path: base64.b64decode(data) for path, data in (stored or {}).items()}
+
+
+class CourseDraft(db.Model):
+    """One editable draft per course. ``revision`` goes up on every save (optimistic concurrency)."""
+
+    __tablename__ = "course_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), unique=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    #: the published version the draft started from (0 for a course never published)
+    base_version_no: Mapped[int] = mapped_column(Integer, default=0)
+    files_json: Mapped[dict[str, str]] = deferred(mapped_column(JSON, nullable=False))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        return decode_files(self.files_json)
+
+
+class CoursePublication(db.Model):
+    """Who published which version from a draft, when and why; keeps the published files for export."""
+
+    __tablename__ = "course_publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    version_no: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    files_json: Mapped[dict[str, str]] = deferred(mapped_column(JSON, nullable=False))
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        return decode_files(self.files_json)
+
+
+class RegradeFlag(db.Model):
+    """A completion or certificate whose outcome a regrade changed, for an administrator to review."""
+
+    __tablename__ = "regrade_flag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    quiz_key: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # completion | certificate | pass
+    completion_id: Mapped[int | None] = mapped_column(ForeignKey("course_completion.id", ondelete="CASCADE"))
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id", ondelete="CASCADE"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]

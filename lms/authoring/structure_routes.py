@@ -1,0 +1,663 @@
+"""Structured authoring pages: modules and items (add, reorder with up/down buttons), quizzes (settings,
+questions reordered and edited with a form generated from the question-type plugin).
+
+Every change rewrites one file of the draft through ``services.save_file`` with the hash of the file the page
+was built from, so a change made meanwhile by someone else is reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional
+
+from lms.auth.models import User
+from lms.auth.permissions import role_required
+from lms.authoring import manifest_form as mf
+from lms.authoring import preview, questions, regrade
+from lms.authoring import services as svc
+from lms.authoring import structure as st
+from lms.authoring.forms import ActionForm
+from lms.authoring.routes import _registry, bp, course_or_404
+from lms.extensions import db
+from lms.forms import select_choices
+from lms.plugins import UnknownQuestionType
+from lms.quizzes.services import GrantError, grant_attempt
+from lms.timeutil import utcnow
+
+MANIFEST = "course.toml"
+
+
+class MoveForm(FlaskForm):
+    base_hash = HiddenField()
+    module = IntegerField(validators=[InputRequired()])
+    index = IntegerField(validators=[Optional()])
+    delta = IntegerField(validators=[InputRequired()])
+
+
+class AddModuleForm(FlaskForm):
+    base_hash = HiddenField()
+    key = StringField(
+        "Module id", validators=[DataRequired()], description="e.g. safety (letters, digits, -)"
+    )
+    title = StringField("Title", validators=[DataRequired()])
+
+
+class AddItemForm(FlaskForm):
+    base_hash = HiddenField()
+    module = SelectField("Module", coerce=int, validate_choice=False)
+    kind = SelectField(
+        "Kind",
+        choices=select_choices(
+            [("lesson", "Lesson"), ("quiz", "Quiz"), ("final", "Final assessment"), ("survey", "Evaluation")]
+        ),
+    )
+    key = StringField("File name (id)", validators=[DataRequired()], description="e.g. dosing")
+    title = StringField("Title", validators=[DataRequired()])
+
+
+class SettingsForm(FlaskForm):
+    base_hash = HiddenField()
+    settings = TextAreaField(
+        "Quiz settings (TOML)",
+        description="title, kind, pass_mark, time limit, attempts, open and close dates, per page, draw…",
+    )
+
+
+class QuestionMoveForm(FlaskForm):
+    base_hash = HiddenField()
+    index = IntegerField(validators=[InputRequired()])
+    delta = IntegerField(validators=[Optional()])
+
+
+def _draft(course: Any) -> Any:
+    draft = svc.get_draft(course)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _save(draft: Any, path: str, data: bytes, base_hash: str) -> str | None:
+    """Save and commit; the error message (conflict or refusal) if it did not happen."""
+    try:
+        svc.save_file(draft, path, data, base_hash, current_user, utcnow())
+    except svc.EditConflict:
+        db.session.rollback()
+        return (
+            f"Someone else changed {path} after you opened this page; nothing was saved. "
+            "The page now shows their version: make your change again."
+        )
+    except svc.AuthoringError as exc:
+        db.session.rollback()
+        return str(exc)
+    db.session.commit()
+    return None
+
+
+@bp.get("/<slug>/structure")
+@login_required
+def structure(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    return _structure_page(course, _draft(course))
+
+
+def _structure_page(course: Any, draft: Any, status: int = 200, **forms: Any) -> Any:
+    files = draft.files
+    try:
+        manifest = st.parse(files.get(MANIFEST), MANIFEST)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.edit_file", slug=course.slug, path=MANIFEST))
+    modules = st.modules_of(manifest)
+    base = svc.file_hash(files.get(MANIFEST))
+    add_item = forms.get("add_item") or AddItemForm(formdata=None)
+    add_item.module.choices = select_choices(
+        (i, m.get("title", m.get("id", ""))) for i, m in enumerate(modules)
+    )
+    return render_template(
+        "authoring/structure.html",
+        course=course,
+        modules=modules,
+        base=base,
+        files=files,
+        move_form=MoveForm(formdata=None),
+        add_module=forms.get("add_module") or AddModuleForm(formdata=None),
+        add_item=add_item,
+    ), status
+
+
+@bp.post("/<slug>/structure/move")
+@login_required
+def move(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = MoveForm()
+    if not form.validate_on_submit() or form.delta.data not in (-1, 1):
+        abort(400)
+    try:
+        manifest = st.parse(draft.files.get(MANIFEST), MANIFEST)
+        if form.index.data is None:
+            manifest = st.move_module(manifest, form.module.data, form.delta.data)
+        else:
+            manifest = st.move_item(manifest, form.module.data, form.index.data, form.delta.data)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.structure", slug=slug))
+    error = _save(draft, MANIFEST, st.dump(manifest), form.base_hash.data or "")
+    flash(error or "Moved.", "error" if error else "success")
+    return redirect(url_for("authoring.structure", slug=slug))
+
+
+@bp.post("/<slug>/structure/module")
+@login_required
+def add_module(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = AddModuleForm()
+    if form.validate_on_submit():
+        try:
+            manifest = st.add_module(
+                st.parse(draft.files.get(MANIFEST), MANIFEST), form.key.data.strip(), form.title.data
+            )
+        except st.StructureError as exc:
+            getattr(form, exc.field or "key").errors = [str(exc)]
+        else:
+            error = _save(draft, MANIFEST, st.dump(manifest), form.base_hash.data or "")
+            if error is None:
+                flash("Module added.", "success")
+                return redirect(url_for("authoring.structure", slug=slug))
+            form.key.errors = [error]
+    return _structure_page(course, _draft(course), 400, add_module=form)
+
+
+@bp.post("/<slug>/structure/item")
+@login_required
+def add_item(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = AddItemForm()
+    files = draft.files
+    if form.validate_on_submit():
+        try:
+            manifest, path, data = st.add_item(
+                files,
+                st.parse(files.get(MANIFEST), MANIFEST),
+                form.module.data,
+                form.kind.data,
+                form.key.data.strip(),
+                form.title.data,
+            )
+            # Both files in one transaction: the new file first, then the manifest that lists it.
+            svc.save_file(draft, path, data, "", current_user, utcnow())
+            svc.save_file(
+                draft, MANIFEST, st.dump(manifest), form.base_hash.data or "", current_user, utcnow()
+            )
+        except st.StructureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "key").errors = [str(exc)]
+        except (svc.EditConflict, svc.AuthoringError) as exc:
+            db.session.rollback()
+            form.key.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Added {path}.", "success")
+            target = "authoring.edit_file" if path.startswith("lessons/") else "authoring.quiz"
+            return redirect(url_for(target, slug=slug, path=path))
+    return _structure_page(course, _draft(course), 400, add_item=form)
+
+
+# -- quizzes --------------------------------------------------------------------------------------------
+
+
+def _quiz_or_404(draft: Any, path: str) -> dict[str, Any]:
+    if not (path.startswith("quizzes/") and path.endswith(".toml")) or path not in draft.files:
+        abort(404)
+    try:
+        return st.parse(draft.files[path], path)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        abort(400)
+
+
+@bp.get("/<slug>/quiz")
+@login_required
+def quiz(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    return _quiz_page(course, draft, path)
+
+
+def _quiz_page(course: Any, draft: Any, path: str, status: int = 200, settings_form: Any = None) -> Any:
+    doc = _quiz_or_404(draft, path)
+    base = svc.file_hash(draft.files[path])
+    if settings_form is None:
+        settings_form = SettingsForm(
+            formdata=None, base_hash=base, settings=st.tomlwrite.dumps(st.settings_of(doc))
+        )
+    return render_template(
+        "authoring/quiz.html",
+        course=course,
+        path=path,
+        questions=st.questions_of(doc),
+        base=base,
+        types=_registry().items(),
+        settings_form=settings_form,
+        bank=[(r.key, r.category, r.type) for r in questions.bank_rows(course)],
+        bank_form=BankPickForm(formdata=None),
+        move_form=QuestionMoveForm(formdata=None),
+    ), status
+
+
+@bp.post("/<slug>/quiz/settings")
+@login_required
+def quiz_settings(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    doc = _quiz_or_404(draft, path)
+    form = SettingsForm()
+    if form.validate_on_submit():
+        try:
+            new = st.with_settings(doc, form.settings.data or "")
+        except st.StructureError as exc:
+            form.settings.errors = [str(exc)]
+        else:
+            error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+            if error is None:
+                flash("Settings saved.", "success")
+                return redirect(url_for("authoring.quiz", slug=slug, path=path))
+            form.settings.errors = [error]
+    return _quiz_page(course, _draft(course), path, 400, settings_form=form)
+
+
+@bp.post("/<slug>/quiz/question-order")
+@login_required
+def move_question(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    doc = _quiz_or_404(draft, path)
+    form = QuestionMoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("delete"):
+            new = st.delete_question(doc, form.index.data)
+        elif form.delta.data in (-1, 1):
+            new = st.move_question(doc, form.index.data, form.delta.data)
+        else:
+            abort(400)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.quiz", slug=slug, path=path))
+    error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+    flash(error or "Saved.", "error" if error else "success")
+    return redirect(url_for("authoring.quiz", slug=slug, path=path))
+
+
+@bp.route("/<slug>/question", methods=["GET", "POST"])
+@login_required
+def question(slug: str) -> Any:
+    """Add (``type=``) or edit (``index=``) one question with the form generated from its type's plugin."""
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    doc = _quiz_or_404(draft, path)
+    questions = st.questions_of(doc)
+    index = request.args.get("index", type=int)
+    if index is not None and not 0 <= index < len(questions):
+        abort(404)
+    existing = questions[index] if index is not None else {}
+    type_name = existing.get("type") or request.args.get("type", "")
+    try:
+        qtype = _registry().get(type_name)
+    except UnknownQuestionType:
+        abort(404)
+    form_cls = st.form_class(qtype)
+    base = svc.file_hash(draft.files[path])
+    if request.method == "GET":
+        form = form_cls(formdata=None, data={**st.form_data(qtype, existing), "base_hash": base})
+        return _question_page(course, path, index, qtype, form)
+    form = form_cls()
+    if not form.validate_on_submit():
+        return _question_page(course, path, index, qtype, form, 400)
+    result = st.spec_from_form(qtype, form, keep=existing)
+    if result.ok:
+        try:
+            new = st.put_question(doc, index, result.spec)
+        except st.StructureError as exc:
+            result.errors[exc.field or "prompt"] = [str(exc)]
+        else:
+            error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+            if error is None:
+                flash(f"Question {result.spec['id']} saved.", "success")
+                return redirect(url_for("authoring.quiz", slug=slug, path=path))
+            result.errors["prompt"] = [error]
+    for name, messages in result.errors.items():
+        getattr(form, name).errors = list(messages)
+    return _question_page(course, path, index, qtype, form, 400)
+
+
+def _question_page(
+    course: Any, path: str, index: int | None, qtype: Any, form: Any, status: int = 200
+) -> Any:
+    type_fields = [getattr(form, f"f_{n}") for n in sorted(qtype.fields)]
+    return render_template(
+        "authoring/question.html",
+        course=course,
+        path=path,
+        index=index,
+        qtype=qtype,
+        form=form,
+        type_fields=type_fields,
+    ), status
+
+
+# -- GIFT and the question bank -------------------------------------------------------------------------
+
+
+class GiftForm(FlaskForm):
+    gift = FileField("GIFT file (.gift or .txt, UTF-8)", validators=[FileRequired()])
+    target = SelectField("Import into", validate_choice=False)
+
+
+class BankPickForm(FlaskForm):
+    base_hash = HiddenField()
+    key = SelectField("Question from the bank", validate_choice=False)
+
+
+def _gift_targets(draft: Any) -> list[tuple[str, str]]:
+    quizzes = sorted(p for p in draft.files if p.startswith("quizzes/") and p.endswith(".toml"))
+    return [("bank", "The course's question bank"), *[(p, f"Quiz {p}") for p in quizzes]]
+
+
+@bp.route("/<slug>/gift", methods=["GET", "POST"])
+@login_required
+def gift(slug: str) -> Any:
+    """Upload a GIFT file into the bank or a draft quiz; every refused question is listed with its line."""
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    form = GiftForm()
+    form.target.choices = select_choices(_gift_targets(draft))
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        upload = form.gift.data
+        data = upload.read()
+        if form.target.data == "bank":
+            if course.current_version_no == 0:
+                form.target.errors = ["publish the course once before filling its bank"]
+                return render_template("authoring/gift.html", course=course, form=form, report=None), 400
+            report = questions.gift_into_bank(course, data, upload.filename or "upload.gift", _registry())
+        elif form.target.data in dict(_gift_targets(draft)):
+            try:
+                report = questions.gift_into_quiz(
+                    draft, form.target.data, data, _registry(), current_user, utcnow()
+                )
+            except (st.StructureError, svc.AuthoringError, svc.EditConflict) as exc:
+                db.session.rollback()
+                form.gift.errors = [str(exc)]
+                return render_template("authoring/gift.html", course=course, form=form, report=None), 400
+        else:
+            abort(400)
+        db.session.commit()
+        status = 200 if report.added else 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("authoring/gift.html", course=course, form=form, report=report), status
+
+
+@bp.post("/<slug>/quiz/from-bank")
+@login_required
+def from_bank(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    _quiz_or_404(draft, path)
+    form = BankPickForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        qid = questions.bank_into_quiz(
+            course, draft, path, form.key.data or "", form.base_hash.data or "", current_user, utcnow()
+        )
+    except (svc.AuthoringError, st.StructureError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except svc.EditConflict:
+        db.session.rollback()
+        flash(f"Someone else changed {path} after you opened this page; nothing was saved.", "error")
+    else:
+        db.session.commit()
+        flash(f"Added {qid} from the bank.", "success")
+    return redirect(url_for("authoring.quiz", slug=slug, path=path))
+
+
+# -- preview --------------------------------------------------------------------------------------------
+
+
+@bp.route("/<slug>/try", methods=["GET", "POST"])
+@login_required
+def try_quiz(slug: str) -> Any:
+    """The draft's quiz as a learner sees it; a submission is graded and shown, never recorded."""
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    path = request.args.get("path", "")
+    _quiz_or_404(draft, path)
+    loaded = svc.validate_draft(course, draft.files, _registry())
+    if not loaded.ok:
+        return render_template(
+            "authoring/try.html", course=course, path=path, quiz=None, problems=loaded.problems, result=None
+        ), 400
+    quiz_def = preview.find_quiz(loaded.package, path)
+    if quiz_def is None:  # a quiz file no module lists
+        abort(404)
+    form = ActionForm()
+    result = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        result = preview.grade(quiz_def, request.form, _registry())
+    return render_template(
+        "authoring/try.html",
+        course=course,
+        path=path,
+        quiz=quiz_def,
+        questions=preview.questions(quiz_def, _registry()),
+        form=form,
+        result=result,
+        problems=[],
+    )
+
+
+# -- corrections: regrade and per-learner extra attempts -------------------------------------------------
+
+
+class RegradeForm(FlaskForm):
+    quiz_key = SelectField("Quiz", validate_choice=False)
+    reason = TextAreaField("Reason (for the audit trail)", validators=[Optional()])
+
+
+class TimeForm(FlaskForm):
+    email = StringField("Learner's email", validators=[DataRequired()])
+    quiz_key = SelectField("Quiz", validate_choice=False)
+    minutes = IntegerField("Extra minutes", validators=[InputRequired()])
+    reason = TextAreaField("Reason (for example an accommodation)", validators=[DataRequired()])
+
+
+class GrantForm(FlaskForm):
+    email = StringField("Learner's email", validators=[DataRequired()])
+    quiz_key = SelectField("Quiz", validate_choice=False)
+    reason = TextAreaField("Reason (for example an accommodation)", validators=[DataRequired()])
+
+
+@bp.route("/<slug>/regrade", methods=["GET", "POST"])
+@login_required
+def regrade_quiz(slug: str) -> Any:
+    """Dry run (the default) or apply a regrade of a quiz after its key was corrected in a new version."""
+    course, _role = course_or_404(slug)
+    form = RegradeForm()
+    form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
+    grant_form = GrantForm(formdata=None)
+    grant_form.quiz_key.choices = form.quiz_key.choices
+    time_form = TimeForm(formdata=None)
+    time_form.quiz_key.choices = form.quiz_key.choices
+    result, applied, status = None, False, 200
+    if form.validate_on_submit() and form.quiz_key.data in regrade.quiz_keys(course):
+        if "apply" in request.form:
+            try:
+                result = regrade.apply(
+                    course, form.quiz_key.data, _registry(), current_user, form.reason.data or "", utcnow()
+                )
+            except ValueError as exc:
+                db.session.rollback()
+                form.reason.errors = [str(exc)]
+                status = 400
+            else:
+                db.session.commit()
+                applied = True
+        else:
+            result = regrade.plan(course, form.quiz_key.data, _registry())
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "authoring/regrade.html",
+        course=course,
+        form=form,
+        grant_form=grant_form,
+        time_form=time_form,
+        result=result,
+        applied=applied,
+    ), status
+
+
+@bp.post("/<slug>/grant")
+@login_required
+def grant(slug: str) -> Any:
+    """One extra attempt for one learner, with a reason, audited (the quizzes' own attempt grants)."""
+    course, _role = course_or_404(slug)
+    form = GrantForm()
+    form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
+    if form.validate_on_submit():
+        learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if learner is None:
+            form.email.errors = ["no account uses this email"]
+        else:
+            try:
+                grant_attempt(
+                    learner.id, course, form.quiz_key.data, form.reason.data, current_user, utcnow()
+                )
+            except GrantError as exc:
+                db.session.rollback()
+                form.reason.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(f"{learner.email} may start one more attempt at {form.quiz_key.data}.", "success")
+                return redirect(url_for("authoring.regrade_quiz", slug=slug))
+    return _corrections_page(course, grant_form=form)
+
+
+def _corrections_page(course: Any, **forms: Any) -> Any:
+    choices = select_choices((k, k) for k in regrade.quiz_keys(course))
+    built = {}
+    for name, cls in (("form", RegradeForm), ("grant_form", GrantForm), ("time_form", TimeForm)):
+        built[name] = forms.get(name) or cls(formdata=None)
+        built[name].quiz_key.choices = choices
+    return render_template("authoring/regrade.html", course=course, result=None, applied=False, **built), 400
+
+
+@bp.post("/<slug>/extend-time")
+@login_required
+def extend_time(slug: str) -> Any:
+    """Extra minutes on a timed quiz for one learner, with a reason, audited."""
+    course, _role = course_or_404(slug)
+    form = TimeForm()
+    form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
+    if form.validate_on_submit():
+        learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if learner is None:
+            form.email.errors = ["no account uses this email"]
+        else:
+            try:
+                regrade.extend_time(
+                    learner,
+                    course,
+                    form.quiz_key.data,
+                    form.minutes.data,
+                    form.reason.data,
+                    current_user,
+                    utcnow(),
+                )
+            except ValueError as exc:
+                db.session.rollback()
+                form.minutes.errors = [str(exc)]
+            else:
+                db.session.commit()
+                flash(
+                    f"{learner.email} gets {form.minutes.data} more minutes on {form.quiz_key.data}.",
+                    "success",
+                )
+                return redirect(url_for("authoring.regrade_quiz", slug=slug))
+    return _corrections_page(course, time_form=form)
+
+
+@bp.get("/flags")
+@role_required("admin")
+def flags() -> Any:
+    """Completions and certificates a regrade put in doubt: for administrators to review."""
+    return render_template("authoring/flags.html", rows=regrade.open_flags())
+
+
+# -- the course description (course.toml's fields) -------------------------------------------------------
+
+
+@bp.route("/<slug>/details", methods=["GET", "POST"])
+@login_required
+def details(slug: str) -> Any:
+    course, _role = course_or_404(slug)
+    draft = _draft(course)
+    files = draft.files
+    try:
+        manifest = st.parse(files.get(MANIFEST), MANIFEST)
+    except st.StructureError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("authoring.edit_file", slug=slug, path=MANIFEST))
+    base = svc.file_hash(files.get(MANIFEST))
+    if request.method == "GET":
+        form = mf.ManifestForm(formdata=None, data={**mf.form_data(manifest), "base_hash": base})
+        return _details_page(course, draft, form)
+    form = mf.ManifestForm()
+    if not form.validate_on_submit():
+        return _details_page(course, draft, form, 400)
+    new, errors = mf.apply(form, manifest)
+    if not errors:
+        error = _save(draft, MANIFEST, st.dump(new), form.base_hash.data or "")
+        if error is None:
+            flash("Course details saved to the draft.", "success")
+            return redirect(url_for("authoring.details", slug=slug))
+        errors = {"title": [error]}
+    for name, messages in errors.items():
+        getattr(form, name).errors = messages
+    return _details_page(course, draft, form, 400)
+
+
+def _details_page(course: Any, draft: Any, form: Any, status: int = 200) -> Any:
+    """The form with the package validator's course.toml problems placed next to their fields."""
+    others = []
+    if status == 200:
+        for problem in svc.validate_draft(course, draft.files, _registry()).problems:
+            if problem.file != MANIFEST:
+                continue
+            name = mf.field_for(problem)
+            if name:
+                getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
+            else:
+                others.append(problem)
+    return render_template("authoring/details.html", course=course, form=form, problems=others), status

@@ -150,9 +150,12 @@ def build_site(app: Flask, tmp_path: Path) -> Site:
     with app.test_request_context():
         name = read_outbox()[0].name
     assert re.match(r"^\d{8}T", name)
-    return Site(
-        learner.id, review_attempt, open_attempt, name, token or "", _certificate(app, tmp_path, learner.id)
-    )
+    serial = _certificate(app, tmp_path, learner.id)
+    admin = app.test_client()  # an administrator copies the course into an editable draft and publishes it
+    admin.post("/login", data={"email": "admin@example.org", "password": PASSWORD})
+    admin.post("/author/a11y-course/draft")
+    admin.post("/author/a11y-course/publish", data={"note": "First browser edition"})
+    return Site(learner.id, review_attempt, open_attempt, name, token or "", serial)
 
 
 def _certificate(app: Flask, tmp_path: Path, user_id: int) -> str:

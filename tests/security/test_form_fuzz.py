@@ -22,6 +22,26 @@ from tests import factories
 from tests.packages import sync, write_package
 
 PROFILE = ["full_name", "profession", "specialty", "country", "licence_number"]
+#: the authoring forms' field names (each form reads the ones it has)
+AUTHORING_FIELDS = [
+    "path",
+    "content",
+    "base_hash",
+    "note",
+    "email",
+    "title",
+    "key",
+    "direction",
+    "index",
+    "type",
+    "reason",
+    "minutes",
+    "quiz_key",
+    "settings",
+    "module",
+    "prompt",
+    "apply",
+]
 
 #: every POST endpoint: (role signed in, or None) and the form's field names; path values come from ``_seed``
 FORMS: dict[str, tuple[str | None, list[str]]] = {
@@ -58,6 +78,33 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
     "certificates_admin.revoke": ("admin", ["revoke-reason"]),
     "certificates_admin.zip_request": ("admin", []),
     "reports.refresh": ("admin", []),
+    **{
+        f"authoring.{name}": ("admin", AUTHORING_FIELDS)
+        for name in (
+            "add_item",
+            "add_module",
+            "delete_file",
+            "details",
+            "edit_file",
+            "extend_time",
+            "from_bank",
+            "gift",
+            "grant",
+            "import_package",
+            "invite",
+            "move",
+            "move_question",
+            "preview",
+            "publish",
+            "question",
+            "quiz_settings",
+            "regrade_quiz",
+            "start_draft",
+            "try_quiz",
+            "upload_image",
+        )
+    },
+    "authoring.new_course": ("educator", ["slug", "title"]),
 }
 #: POST endpoints deliberately left out, with the reason
 EXCLUDED = {
@@ -131,6 +178,11 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
         "certificates_admin.revoke": {"serial": "7KQ2-M9XD-4HTB-W0RC"},
         "certificates_admin.zip_request": {"course": "test-course"},
         "reports.refresh": {"slug": "test-course"},
+        **{
+            name: {"slug": "test-course"}
+            for name in FORMS
+            if name.startswith("authoring.") and name != "authoring.new_course"
+        },
     }.get(endpoint, {})
     with app.test_request_context():
         from flask import url_for

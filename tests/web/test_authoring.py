@@ -297,7 +297,7 @@ def test_import_zip_into_the_draft_all_or_nothing(app, client, auth, tmp_path):
     refused = upload(
         lying
     )  # the stored bytes no longer match their CRC-32: a clear problem, nothing imported
-    assert refused.status_code == 400 and b"cannot be read from the zip" in refused.data
+    assert refused.status_code == 400 and b"is damaged inside the zip" in refused.data
     assert _draft_files(app, "test-course") == before
 
     good = zip_folder(folder)
@@ -326,7 +326,7 @@ def test_corrupt_zip_member_is_a_clear_problem():
     start = data.find(b"slug")
     data[start : start + 4] = b"SLAG"  # stored data no longer matches its CRC-32
     files = read_zip(bytes(data), "lying.zip")
-    assert files.problems and "cannot be read from the zip" in files.problems[0][1]
+    assert files.problems and "is damaged inside the zip" in files.problems[0][1]
     assert files.files == {}
 
 

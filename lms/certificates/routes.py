@@ -78,6 +78,13 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
+    """A personal file to save: attachment, never cached."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _no_store(response)
+
+
 # -- learner ------------------------------------------------------------------------------------------
 
 
@@ -150,11 +157,7 @@ def _render(cert: Certificate) -> bytes:
 @login_required
 def pdf(serial: str) -> Response:
     cert = _own_or_404(serial)
-    response = Response(_render(cert), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificate-{cert.snapshot["serial"]}.pdf"'
-    )
-    return _no_store(response)
+    return _download(_render(cert), "application/pdf", f"certificate-{cert.snapshot['serial']}.pdf")
 
 
 @bp.get("/certificates/<serial>.png")
@@ -185,11 +188,7 @@ def credential_jwt(serial: str) -> Response:
     cert = _own_or_404(serial)
     stored = svc.stored_credential(cert)
     token = stored.token if stored else signed_token(cert)[1]
-    response = Response(token, mimetype="application/jwt")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="credential-{cert.snapshot["serial"]}.jwt"'
-    )
-    return _no_store(response)
+    return _download(token, "application/jwt", f"credential-{cert.snapshot['serial']}.jwt")
 
 
 @bp.post("/certificates/<serial>/name-correction")
@@ -221,9 +220,7 @@ def transcript(fmt: str = "html") -> Any:
     data = svc.transcript(current_user, today(), start, end)
     if fmt == "csv":
         body = svc.certificates_csv(data.rows, {current_user.id: current_user})
-        response = Response(body, mimetype="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = 'attachment; filename="transcript.csv"'
-        return _no_store(response)
+        return _download(body, "text/csv; charset=utf-8", "transcript.csv")
     if fmt == "pdf":
         from lms.certificates.pdf import render_transcript_pdf
 
@@ -249,11 +246,9 @@ def transcript(fmt: str = "html") -> Any:
                 "to": end.isoformat() if end else "",
                 "hours": data.range_hours,
             },
-            "paper": current_app.config.get("CERT_PAPER", "A4"),
+            "paper": issuer_settings().paper,
         }
-        response = Response(render_transcript_pdf(payload), mimetype="application/pdf")
-        response.headers["Content-Disposition"] = 'attachment; filename="transcript.pdf"'
-        return _no_store(response)
+        return _download(render_transcript_pdf(payload), "application/pdf", "transcript.pdf")
     return _no_store(Response(render_template("certificates/transcript.html", t=data)))
 
 
@@ -531,11 +526,7 @@ def export_csv() -> Response:
     course = _course_filter()
     views = svc.all_certificates(course.id if course else None, request.args.get("status", "")[:20])
     body = svc.certificates_csv(views, svc.users_by_id(v.certificate.user_id for v in views))
-    response = Response(body, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificates-{course.slug if course else "all"}.csv"'
-    )
-    return _no_store(response)
+    return _download(body, "text/csv; charset=utf-8", f"certificates-{course.slug if course else 'all'}.csv")
 
 
 @admin_bp.post("/zip")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.auth.models import (
@@ -538,7 +539,10 @@ def revoke_sessions(user: User, now: datetime) -> int:
 
 
 def load_user_from_session(session_id: str, now: datetime | None = None) -> User | None:
-    """Flask-Login loader: the user and their live server-side session, in one query.
+    """Flask-Login loader: the user, their roles and their live server-side session, in one query.
+
+    Runs on every signed-in request, so the roles come in the same statement (a join, not a second
+    select); nothing is cached in the process, so a revoked session ends at once in every worker.
 
     The id is ``<user id>.<session key>``; a revoked, expired or unknown key gives no user, whichever cookie
     (session or remember-me) carried it.
@@ -547,16 +551,21 @@ def load_user_from_session(session_id: str, now: datetime | None = None) -> User
     if not raw_id.isdigit() or not key or len(key) > 128:
         return None
     now = now or utcnow()
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == int(raw_id),
-            UserSession.key_hash == _token_digest(key),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            User.disabled_at.is_(None),
+    user = (
+        db.session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                User.id == int(raw_id),
+                UserSession.key_hash == _token_digest(key),
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+                User.disabled_at.is_(None),
+            )
+            .options(joinedload(User.role_rows))
         )
+        .unique()
+        .first()
     )
     if user is not None:
         user.session_key = key

@@ -242,21 +242,25 @@ class CourseCertificateStatus:
 
 
 def status_for(user_id: int, course_ids: list[int], today: date) -> dict[int, CourseCertificateStatus]:
-    """Certificate status per course for one learner, in four queries whatever the number of courses."""
+    """Certificate status per course for one learner: one query for a learner with no completion (the
+    common case on the dashboard and course pages), three more whatever the number of courses otherwise.
+
+    Claims and certificates exist only after a completion, so without one there is nothing else to read.
+    """
     if not course_ids:
         return {}
-    current = dict(
-        db.session.execute(
-            select(Course.id, Course.current_version_no).where(Course.id.in_(course_ids))
-        ).all()
-    )
+    current: dict[int, int] = {}
     completions: dict[int, CourseCompletion] = {}
-    for c in db.session.scalars(
-        select(CourseCompletion)
+    for c, current_no in db.session.execute(
+        select(CourseCompletion, Course.current_version_no)
+        .join(Course, Course.id == CourseCompletion.course_id)
         .where(CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids))
         .order_by(CourseCompletion.version_no)
     ):
         completions[c.course_id] = c  # the newest edition completed
+        current[c.course_id] = current_no
+    if not completions:
+        return {}
     certs: dict[int, Certificate] = {}
     for cert in db.session.scalars(
         select(Certificate)

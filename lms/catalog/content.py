@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ class ContentCache:
 
     def __init__(self, redis_url: str | None = None) -> None:
         self._versions: OrderedDict[tuple, VersionContent] = OrderedDict()
+        self._other: dict[tuple, Any] = {}
         self._lock = threading.Lock()
         self._redis_url = redis_url
         self._redis: Any = None
@@ -60,6 +62,7 @@ class ContentCache:
     def clear(self) -> None:
         with self._lock:
             self._versions.clear()
+            self._other.clear()
 
     def get(self, key: tuple) -> VersionContent | None:
         with self._lock:
@@ -73,6 +76,17 @@ class ContentCache:
             self._versions[key] = content
             while len(self._versions) > MAX_VERSIONS:
                 self._versions.popitem(last=False)
+
+    def cached(self, key: tuple, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._other:
+                return self._other[key]
+        value = load()
+        with self._lock:
+            self._other[key] = value
+            while len(self._other) > MAX_VERSIONS * 4:
+                self._other.pop(next(iter(self._other)))
+        return value
 
     def redis(self) -> Any:
         if not self._redis_url:
@@ -90,6 +104,12 @@ def init_app(app: Flask) -> None:
 
 def _cache() -> ContentCache:
     return current_app.extensions["lms_content"]
+
+
+def cached(key: tuple, load: Callable[[], Any]) -> Any:
+    """Any other immutable published content (e.g. a quiz's questions), loaded once per process by
+    ``load``; ``key`` must name an immutable thing (ids of a synced version)."""
+    return _cache().cached(key, load)
 
 
 def _key(course: Course) -> tuple:

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from lms import jobs
 from lms.auth.models import PROFESSIONS, AuditEvent, User
-from lms.catalog.models import Course, CourseVersion, Enrolment, Item, Module
-from lms.catalog.services import current_version, done_on_version, policy_of, to_syllabus
+from lms.catalog.content import version_content
+from lms.catalog.models import Course, CourseVersion, Enrolment
+from lms.catalog.services import current_version, done_on_version, policy_of
 from lms.certificates import rules, serials
 from lms.certificates.models import (
     Certificate,
@@ -108,17 +109,13 @@ class EditionProgress:
 
 
 def edition_progress(user_id: int, course: Course) -> EditionProgress:
-    version = current_version(course)
-    items = list(
-        db.session.scalars(select(Item).where(Item.version_id == version.id).order_by(Item.position))
-    )
-    modules = {m.id: m for m in db.session.scalars(select(Module).where(Module.version_id == version.id))}
-    syllabus = to_syllabus(items, modules)
+    # The syllabus comes from the published-content cache: one query (progress) while incomplete.
+    content = version_content(course)
+    version, syllabus, policy = content.version, content.syllabus, content.policy
     done, _ = done_on_version(user_id, course.id, version, syllabus)
-    policy = policy_of(version)
-    facts = rules.CompletionFacts(required_keys(syllabus, policy), done, {i.key: i.title for i in items})
+    facts = rules.CompletionFacts(required_keys(syllabus, policy), done, {i.key: i.title for i in syllabus})
     final_score = None
-    if policy.final_quiz:
+    if policy.final_quiz and rules.is_complete(facts):
         final_score = db.session.scalar(
             select(func.max(Attempt.score))
             .join(Quiz, Quiz.id == Attempt.quiz_id)

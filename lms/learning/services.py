@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
@@ -45,25 +45,8 @@ def record_completion(
     ``item_completed`` (certificates) run in the same transaction.
     """
     now = now or utcnow()
-    existing = db.session.scalar(
-        select(ProgressRecord).where(
-            ProgressRecord.user_id == user_id,
-            ProgressRecord.course_id == course_id,
-            ProgressRecord.item_key == item_key,
-        )
-    )
-    if existing is not None:
-        if existing.version_no == version_no and existing.content_hash == content_hash:
-            return False
-        existing.version_no = version_no
-        existing.content_hash = content_hash
-        existing.completed_at = now
-        _touch_enrolment(user_id, course_id, now)
-        db.session.flush()
-        item_completed.send(
-            None, user_id=user_id, course_id=course_id, item_key=item_key, version_no=version_no, now=now
-        )
-        return True
+    # Insert first: the usual case is a first completion, one statement. A duplicate (done before, or a
+    # parallel request) is absorbed by the savepoint and handled below.
     try:
         with db.session.begin_nested():
             db.session.add(
@@ -77,7 +60,18 @@ def record_completion(
                 )
             )
     except IntegrityError:
-        return False  # a parallel request recorded it first: the completion is not lost
+        existing = db.session.scalar(
+            select(ProgressRecord).where(
+                ProgressRecord.user_id == user_id,
+                ProgressRecord.course_id == course_id,
+                ProgressRecord.item_key == item_key,
+            )
+        )
+        if existing is None or (existing.version_no == version_no and existing.content_hash == content_hash):
+            return False  # already recorded (perhaps by a parallel request): the completion is not lost
+        existing.version_no = version_no
+        existing.content_hash = content_hash
+        existing.completed_at = now
     _touch_enrolment(user_id, course_id, now)
     db.session.flush()
     item_completed.send(
@@ -87,11 +81,12 @@ def record_completion(
 
 
 def _touch_enrolment(user_id: int, course_id: int, now: datetime) -> None:
-    enrolment = db.session.scalar(
-        select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+    db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+        .values(last_activity_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if enrolment is not None:
-        enrolment.last_activity_at = now
 
 
 @dataclass

@@ -98,11 +98,12 @@ format: install-test
 	$(TEST_BIN)/ruff check --fix .
 	$(TEST_BIN)/ruff format .
 
+# The app under gunicorn (production config) beside bare Flask, driven by wrk (apt-get install wrk), plus
+# SQL statements per page and the PDF, certificate and report benches; writes bench/RESULTS.md.
+# LMS_BENCH_DATABASE_URL=postgresql+psycopg://.../bench_x runs it on PostgreSQL (that database is emptied).
 bench: install
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/pdf_bench.py
-	$(BIN)/python bench/certificates_bench.py --claims 1000
-	$(BIN)/python bench/reports_bench.py
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run_all.py
 
 loadtest: install
 	$(BIN)/python bench/run.py --requests 5000

@@ -167,7 +167,7 @@ def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.catalog.cli import staff_cli
     from lms.coursepacks.cli import courses_cli
-    from lms.devcli import reset_command
+    from lms.devcli import dev_cli, reset_command
     from lms.jobs_cli import jobs_cli
     from lms.quizzes.cli import quizzes_cli
 
@@ -183,3 +183,4 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(reports_cli)
     app.cli.add_command(reset_command)
+    app.cli.add_command(dev_cli)

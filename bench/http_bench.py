@@ -198,8 +198,9 @@ def run_wrk(port: int, lines: list[str], seconds: int, connections: int, tmp: Pa
     }
 
 
-def setup_app(env: dict, learners: int) -> None:
-    """Migrate, sync the bundled courses, create learners (one precomputed argon2id hash)."""
+def setup_app(env: dict, learners: int, tmp: Path) -> str:
+    """Migrate, sync the bundled courses, create learners (one precomputed argon2id hash), an educator on
+    the CAR-T course's staff and one issued certificate; returns the certificate's serial."""
     code = f"""
 import os
 from lms import create_app
@@ -221,8 +222,39 @@ with app.app_context():
         for i in range({learners})
     ])
     db.session.commit()
+    # An educator on the CAR-T course's staff (report page) and one issued certificate (verify page).
+    from datetime import datetime, timedelta
+    from pathlib import Path
+    from sqlalchemy import select
+    from lms.auth.services import create_user
+    from lms.catalog.models import Course
+    from lms.catalog.services import add_staff
+    from lms.certificates import services as svc
+    from lms.certificates.routes import issuer_settings
+    educator = create_user("educator@example.org", "Bench Educator", "bench password 123", ("educator",))
+    add_staff(db.session.scalar(select(Course).where(Course.slug == "car-t-cell-therapy")), educator, "owner")
+    db.session.commit()
+    from tests.certs import complete, sync_cert_course
+    sync_cert_course(app, Path({str(tmp)!r}))
+    holder = create_user("holder@example.org", "Certificate Holder", "bench password 123")
+    db.session.commit()
+    start = datetime(2026, 11, 20, 9, 0)
+    complete(app, holder.id, "certified", start)
+    with app.test_request_context():
+        settings = issuer_settings()
+        course = db.session.scalar(select(Course).where(Course.slug == "certified"))
+        claim = svc.submit_claim(db.session.get(User, holder.id), course, svc.ClaimInput(2.0, True, ""),
+                                 settings, start + timedelta(hours=2))
+        cert = svc.issue_claim(claim, None, settings, start + timedelta(days=1))
+        db.session.commit()
+        print("SERIAL", cert.serial)
 """
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    found = re.search(r"^SERIAL (\S+)$", run.stdout, re.M)
+    assert found, run.stdout[-2000:] + run.stderr[-2000:]
+    return found.group(1)
 
 
 def learner(port: int, n: int) -> dict:
@@ -256,6 +288,36 @@ def learner(port: int, n: int) -> dict:
         "attempt": attempt,
         "save_body": body,
         "slug": slug,
+    }
+
+
+def time_submits(port: int, learners: list[dict]) -> dict:
+    """Submit every learner's attempt once, one after another: each attempt can be submitted only once, so
+    this row is timed sequentially in Python (no concurrency), not by wrk."""
+    times, errors = [], 0
+    for n, lr in enumerate(learners):
+        c = Client(port, f"10.200.{n // 250}.{n % 250 + 1}")
+        for part in lr["cookie"].split("; "):
+            key, _, value = part.partition("=")
+            c.cookies[key] = value
+        form = dict(pair.split("=", 1) for pair in lr["save_body"].split("&") if pair)
+        start = time.perf_counter()
+        status, _, _ = c.request("POST", lr["attempt"] + "/submit", {**form, "csrf_token": lr["token"]})
+        times.append((time.perf_counter() - start) * 1000)
+        errors += status != 302
+    times.sort()
+
+    def pct(p: float) -> float:
+        return times[min(len(times) - 1, int(len(times) * p / 100))]
+
+    return {
+        "rps": len(times) / (sum(times) / 1000),
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "errors": errors,
+        "socket": "",
+        "sequential": True,
     }
 
 
@@ -304,7 +366,7 @@ def main(argv: list[str] | None = None) -> str:
             conn.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
     subprocess.run(["redis-cli", "-u", redis_url, "flushdb"], check=False, capture_output=True)
-    setup_app(env, args.learners)
+    serial = setup_app(env, args.learners, tmp)
     (tmp / "bare_app.py").write_text(BARE)
     app_proc = gunicorn("wsgi:app", port, env, args.workers, args.threads, ROOT)
     bare_proc = gunicorn("bare_app:app", bare_port, dict(os.environ), args.workers, args.threads, tmp)
@@ -321,6 +383,20 @@ def main(argv: list[str] | None = None) -> str:
             "quiz attempt page": [("GET", lr["attempt"], lr) for lr in learners],
             "autosave (2 answers)": [("POST", lr["attempt"] + "/save", lr) for lr in learners],
         }
+        from lms.certificates import serials
+
+        educator = Client(port, "192.168.7.7")
+        _, _, html = educator.request("GET", "/login")
+        status, _, _ = educator.request(
+            "POST",
+            "/login",
+            {"email": "educator@example.org", "password": "bench password 123", "csrf_token": csrf(html)},
+        )
+        assert status == 302, ("educator login", status)
+        staff = {"cookie": educator.cookie_header, "token": "", "save_body": ""}
+        anonymous = {"cookie": "", "token": "", "save_body": ""}
+        pages["verify page (public)"] = [("GET", f"/verify/{serials.display(serial)}", anonymous)]
+        pages["report page (course overview)"] = [("GET", f"/reports/{slug}", staff)]
         results = {"bare Flask hello (baseline)": run_wrk(bare_port, ["GET\t/\t\t\t"], *_wrk_args(args, tmp))}
         for label, reqs in pages.items():
             lines = [
@@ -328,6 +404,7 @@ def main(argv: list[str] | None = None) -> str:
                 for m, p, lr in reqs
             ]
             results[label] = run_wrk(port, lines, *_wrk_args(args, tmp))
+        results["quiz submit (sequential, 1 client)"] = time_submits(port, learners)
         memory = worker_peak_kib(app_proc)
     finally:
         stop(app_proc)
@@ -346,7 +423,8 @@ def main(argv: list[str] | None = None) -> str:
     for label, r in results.items():
         rows.append(
             f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | "
-            f"{r['rps'] / base:.2f} | {r['errors']} {r['socket']} |"
+            f"{'n/a' if r.get('sequential') else format(r['rps'] / base, '.2f')} | "
+            f"{r['errors']} {r['socket']} |"
         )
     mem = ", ".join(f"{kib / 1024:.0f} MiB" for kib in sorted(memory)) or "n/a"
     text = "\n".join([head, "", *rows, "", f"Peak resident memory per app worker (VmHWM): {mem}"])

@@ -105,8 +105,16 @@ bench: install
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/run_all.py
 
-loadtest: install
-	$(BIN)/python bench/run.py --requests 5000
+# The exam-day scenario (bench/locustfile.py) with Locust, headless, against a running production server
+# (`make serve-prod` with LMS_TRUSTED_PROXIES=127.0.0.1) whose examinees exist (examinee0..N-1@example.org,
+# see bench/locustfile.py). LOAD_USERS, LOAD_RATE (logins per second) and LOAD_TIME set the run.
+LOAD_HOST ?= http://127.0.0.1:8000
+LOAD_USERS ?= 500
+LOAD_RATE ?= 1
+LOAD_TIME ?= 20m
+loadtest: install-test
+	$(TEST_BIN)/locust -f bench/locustfile.py --headless -u $(LOAD_USERS) -r $(LOAD_RATE) \
+		--run-time $(LOAD_TIME) --host $(LOAD_HOST) --only-summary
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) build *.egg-info .pytest_cache

@@ -188,3 +188,21 @@ def test_verify_budget(app, tmp_path, client, count_queries):
     counter, response = _budget(count_queries, lambda: client.get(path))
     assert response.status_code == 200 and "María Núñez" in response.get_data(as_text=True)
     assert counter.count <= VERIFY_BUDGET, (counter.count, counter.statements)
+
+
+def test_questions_per_page_splits_the_attempt_into_pages(app, tmp_path, auth, client):
+    folder = write_package(tmp_path / "paged", slug="paged", lessons=1)
+    (folder / "quizzes" / "check.toml").write_text(
+        _quiz_toml(5).replace("pass_mark = 50\n", "pass_mark = 50\nquestions_per_page = 2\n", 1)
+    )
+    sync(app, folder)
+    auth.login()
+    attempt_id = _start_attempt(client, "paged")
+    first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Page 1 of 3" in first
+    assert "Question 2 of 5" in first and "Question 3 of 5" not in first
+    last = client.get(f"/attempts/{attempt_id}?page=3").get_data(as_text=True)
+    assert "Question 5 of 5" in last and "Question 4 of 5" not in last
+    fields = _answer_fields(app, attempt_id)
+    moved = client.post(f"/attempts/{attempt_id}/save", data={fields[0]: "true", "page": "2"})
+    assert moved.headers["Location"] == f"/attempts/{attempt_id}?page=2"

@@ -11,7 +11,7 @@ TEST_VENV := .venv-test
 TEST_BIN := $(TEST_VENV)/bin
 TEST_PLUGINS := tests/plugins/lms-example-qtype tests/plugins/lms-example-course
 
-.PHONY: install install-test browser-deps migrate sync demo run reset serve-prod test test-sqlite test-postgres lint format bench loadtest clean
+.PHONY: install install-test browser-deps bench-deps migrate sync demo run reset serve-prod test test-sqlite test-postgres lint format bench loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -98,14 +98,33 @@ format: install-test
 	$(TEST_BIN)/ruff check --fix .
 	$(TEST_BIN)/ruff format .
 
-bench: install
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/pdf_bench.py
-	$(BIN)/python bench/certificates_bench.py --claims 1000
-	$(BIN)/python bench/reports_bench.py
+# The app under gunicorn (production config) beside bare Flask, driven by wrk (apt-get install wrk), plus
+# SQL statements per page and the PDF, certificate and report benches; writes bench/RESULTS.md.
+# LMS_BENCH_DATABASE_URL=postgresql+psycopg://.../bench_x runs it on PostgreSQL (that database is emptied).
+bench: install bench-deps
+	$(BIN)/python bench/run_all.py
 
-loadtest: install
-	$(BIN)/python bench/run.py --requests 5000
+# Debian's wrk drives the HTTP benchmark (installed here when missing and we may; never downloaded otherwise).
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's wrk for the benchmark"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is missing: apt-get install wrk"; exit 1; \
+		fi; \
+	fi
+
+# The exam-day scenario (bench/locustfile.py) with Locust, headless, against a running production server
+# (`make serve-prod` with LMS_TRUSTED_PROXIES=127.0.0.1) whose examinees exist (examinee0..N-1@example.org,
+# see bench/locustfile.py). LOAD_USERS, LOAD_RATE (logins per second) and LOAD_TIME set the run.
+LOAD_HOST ?= http://127.0.0.1:8000
+LOAD_USERS ?= 500
+LOAD_RATE ?= 1
+LOAD_TIME ?= 20m
+loadtest: install-test
+	$(TEST_BIN)/locust -f bench/locustfile.py --headless -u $(LOAD_USERS) -r $(LOAD_RATE) \
+		--run-time $(LOAD_TIME) --host $(LOAD_HOST) --only-summary
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) build *.egg-info .pytest_cache

@@ -88,6 +88,9 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from lms.catalog.content import init_app as init_content
+
+    init_content(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
@@ -167,7 +170,7 @@ def register_cli(app: Flask) -> None:
     from lms.auth.cli import users_cli
     from lms.catalog.cli import staff_cli
     from lms.coursepacks.cli import courses_cli
-    from lms.devcli import reset_command
+    from lms.devcli import dev_cli, reset_command
     from lms.jobs_cli import jobs_cli
     from lms.quizzes.cli import quizzes_cli
 
@@ -187,3 +190,4 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(reports_cli)
     app.cli.add_command(reset_command)
+    app.cli.add_command(dev_cli)

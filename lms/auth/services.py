@@ -12,8 +12,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from argon2 import PasswordHasher
+from argon2 import Type as Argon2Type
+from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.auth.models import (
@@ -62,9 +66,45 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _argon2() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=int(cfg.get("PASSWORD_ARGON2_TIME_COST", 2)),
+        memory_cost=int(cfg.get("PASSWORD_ARGON2_MEMORY_KIB", 19 * 1024)),
+        parallelism=int(cfg.get("PASSWORD_ARGON2_PARALLELISM", 1)),
+        type=Argon2Type.ID,
+    )
+
+
 def hash_password(password: str) -> str:
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    """A new hash with the configured method: argon2id (production) or a Werkzeug method (tests)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "argon2id")
+    if method == "argon2id":
+        return _argon2().hash(password)
     return generate_password_hash(password, method=method)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Does ``password`` match ``stored``, whatever method made it (argon2id, scrypt, pbkdf2)?"""
+    if stored.startswith("$argon2"):
+        try:
+            return PasswordHasher().verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+    return check_password_hash(stored, password)
+
+
+def password_needs_rehash(stored: str) -> bool:
+    """Was ``stored`` made by another method or weaker parameters than configured now?"""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "argon2id")
+    if method == "argon2id":
+        if not stored.startswith("$argon2id$"):
+            return True
+        try:
+            return _argon2().check_needs_rehash(stored)
+        except InvalidHashError:
+            return True
+    return stored.split("$", 1)[0] != method
 
 
 @cache
@@ -229,9 +269,9 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         # Spend the same time hashing so response times do not reveal which emails exist.
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password(secrets.token_hex(8))
-        check_password_hash(_DUMMY_HASH, password)
+        verify_password(_DUMMY_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not verify_password(user.password_hash, password):
         return None
     if not user.is_active:
         return None
@@ -239,6 +279,9 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
         raise UnconfirmedEmail(
             "Confirm your email address first: open the link we emailed you, or ask for a new one below."
         )
+    if password_needs_rehash(user.password_hash):
+        # The only moment the plain password is known: an older hash is upgraded transparently.
+        user.password_hash = hash_password(password)
     user.last_login_at = now or utcnow()
     return user
 
@@ -272,7 +315,7 @@ def set_password(user: User, new_password: str) -> None:
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    if not check_password_hash(user.password_hash, current_password):
+    if not verify_password(user.password_hash, current_password):
         raise AccountError("Your current password is not correct.", "current_password")
     set_password(user, new_password)
     audit(user, "password_change", "user", user.id, "by the account owner")
@@ -538,7 +581,10 @@ def revoke_sessions(user: User, now: datetime) -> int:
 
 
 def load_user_from_session(session_id: str, now: datetime | None = None) -> User | None:
-    """Flask-Login loader: the user and their live server-side session, in one query.
+    """Flask-Login loader: the user, their roles and their live server-side session, in one query.
+
+    Runs on every signed-in request, so the roles come in the same statement (a join, not a second
+    select); nothing is cached in the process, so a revoked session ends at once in every worker.
 
     The id is ``<user id>.<session key>``; a revoked, expired or unknown key gives no user, whichever cookie
     (session or remember-me) carried it.
@@ -547,16 +593,21 @@ def load_user_from_session(session_id: str, now: datetime | None = None) -> User
     if not raw_id.isdigit() or not key or len(key) > 128:
         return None
     now = now or utcnow()
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == int(raw_id),
-            UserSession.key_hash == _token_digest(key),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            User.disabled_at.is_(None),
+    user = (
+        db.session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                User.id == int(raw_id),
+                UserSession.key_hash == _token_digest(key),
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+                User.disabled_at.is_(None),
+            )
+            .options(joinedload(User.role_rows))
         )
+        .unique()
+        .first()
     )
     if user is not None:
         user.session_key = key

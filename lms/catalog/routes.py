@@ -34,7 +34,8 @@ def index() -> str:
         lessons=services.matching_lessons(courses, query),
         q=query,
         specialty=specialty,
-        specialties=services.all_specialties(),
+        # Unfiltered, the list already holds every published course: no second query for the filter menu.
+        specialties=services.all_specialties() if query or specialty else services.specialties_of(courses),
     )
 
 

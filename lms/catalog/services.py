@@ -104,6 +104,11 @@ def all_specialties() -> list[str]:
     return sorted({s for row in rows for s in row.split("|") if s}, key=str.casefold)
 
 
+def specialties_of(courses: list[Course]) -> list[str]:
+    """The specialties of these courses, sorted as ``all_specialties`` sorts them (no query)."""
+    return sorted({s for c in courses for s in c.specialties.split("|") if s}, key=str.casefold)
+
+
 def get_published_course(slug: str) -> Course | None:
     return db.session.scalar(
         select(Course).where(Course.slug == slug, Course.status == "published", Course.current_version_no > 0)
@@ -202,19 +207,45 @@ class CoursePage:
         return self.enrolment is not None and self.enrolment.active
 
 
+def enrolment_and_records(user: User | Any, course: Course) -> tuple[Enrolment | None, dict[str, Record]]:
+    """The learner's enrolment on the course and their progress records by item key, in one query.
+
+    An outer join from the enrolment row to its progress rows: (None, {}) when not enrolled or anonymous.
+    """
+    from lms.learning.models import ProgressRecord
+
+    if not getattr(user, "is_authenticated", False):
+        return None, {}
+    rows = db.session.execute(
+        select(Enrolment, ProgressRecord.item_key, ProgressRecord.version_no, ProgressRecord.content_hash)
+        .outerjoin(
+            ProgressRecord,
+            and_(
+                ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
+            ),
+        )
+        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
+    ).all()
+    if not rows:
+        return None, {}
+    records = {key: Record(no, content_hash) for _, key, no, content_hash in rows if key is not None}
+    return rows[0][0], records
+
+
 def course_page(course: Course, user: User | Any) -> CoursePage:
-    """Everything the course page shows, in five queries whatever the course size."""
-    version = current_version(course)
-    modules = list(
-        db.session.scalars(select(Module).where(Module.version_id == version.id).order_by(Module.position))
-    )
-    by_id = {m.id: m for m in modules}
-    items = syllabus_rows(version.id)
-    enrolment = get_enrolment(user, course)
-    syllabus = to_syllabus(items, by_id)
-    done, earlier = done_on_version(user.id, course.id, version, syllabus) if enrolment else (set(), set())
+    """Everything the course page shows: one query (enrolment with progress) once the version is cached."""
+    from lms.catalog.content import version_content
+
+    content = version_content(course)
+    version, modules, items, syllabus = content.version, content.modules, content.items, content.syllabus
+    enrolment, records = enrolment_and_records(user, course)
+    policy = content.policy
+    if enrolment:
+        done = edition_done(syllabus, records, version.number, policy)
+        earlier = {i.key for i in syllabus if i.key in records} - done
+    else:
+        done, earlier = set(), set()
     grouped = [ModuleView(m, [i for i in items if i.module_id == m.id]) for m in modules]
-    policy = policy_of(version)
     locked = {
         key for key in gated_keys(policy) if key not in done and blocking_items(syllabus, done, policy, key)
     }

@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from lms import jobs
 from lms.auth.models import PROFESSIONS, AuditEvent, User
-from lms.catalog.models import Course, CourseVersion, Enrolment, Item, Module
-from lms.catalog.services import current_version, done_on_version, policy_of, to_syllabus
+from lms.catalog.content import version_content
+from lms.catalog.models import Course, CourseVersion, Enrolment
+from lms.catalog.services import current_version, done_on_version, policy_of
 from lms.certificates import rules, serials
 from lms.certificates.models import (
     Certificate,
@@ -109,17 +110,13 @@ class EditionProgress:
 
 
 def edition_progress(user_id: int, course: Course) -> EditionProgress:
-    version = current_version(course)
-    items = list(
-        db.session.scalars(select(Item).where(Item.version_id == version.id).order_by(Item.position))
-    )
-    modules = {m.id: m for m in db.session.scalars(select(Module).where(Module.version_id == version.id))}
-    syllabus = to_syllabus(items, modules)
+    # The syllabus comes from the published-content cache: one query (progress) while incomplete.
+    content = version_content(course)
+    version, syllabus, policy = content.version, content.syllabus, content.policy
     done, _ = done_on_version(user_id, course.id, version, syllabus)
-    policy = policy_of(version)
-    facts = rules.CompletionFacts(required_keys(syllabus, policy), done, {i.key: i.title for i in items})
+    facts = rules.CompletionFacts(required_keys(syllabus, policy), done, {i.key: i.title for i in syllabus})
     final_score = None
-    if policy.final_quiz:
+    if policy.final_quiz and rules.is_complete(facts):
         final_score = db.session.scalar(
             select(func.max(Attempt.score))
             .join(Quiz, Quiz.id == Attempt.quiz_id)
@@ -243,21 +240,25 @@ class CourseCertificateStatus:
 
 
 def status_for(user_id: int, course_ids: list[int], today: date) -> dict[int, CourseCertificateStatus]:
-    """Certificate status per course for one learner, in four queries whatever the number of courses."""
+    """Certificate status per course for one learner: one query for a learner with no completion (the
+    common case on the dashboard and course pages), three more whatever the number of courses otherwise.
+
+    Claims and certificates exist only after a completion, so without one there is nothing else to read.
+    """
     if not course_ids:
         return {}
-    current = dict(
-        db.session.execute(
-            select(Course.id, Course.current_version_no).where(Course.id.in_(course_ids))
-        ).all()
-    )
+    current: dict[int, int] = {}
     completions: dict[int, CourseCompletion] = {}
-    for c in db.session.scalars(
-        select(CourseCompletion)
+    for c, current_no in db.session.execute(
+        select(CourseCompletion, Course.current_version_no)
+        .join(Course, Course.id == CourseCompletion.course_id)
         .where(CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids))
         .order_by(CourseCompletion.version_no)
     ):
         completions[c.course_id] = c  # the newest edition completed
+        current[c.course_id] = current_no
+    if not completions:
+        return {}
     certs: dict[int, Certificate] = {}
     for cert in db.session.scalars(
         select(Certificate)

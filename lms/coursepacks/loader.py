@@ -650,6 +650,7 @@ QUIZ_FIELDS = {
     "grading_method",
     "review",
     "navigation",
+    "questions_per_page",
     "questions",
 }
 
@@ -669,6 +670,7 @@ def quiz_settings(q: Mapping[str, Any], file: str, out: _Collector) -> QuizSetti
         grading_method=_choice(q, "grading_method", GRADING_METHODS, file, out, default="highest"),
         review=_choice(q, "review", REVIEW_POLICIES, file, out, default="answers"),
         navigation=_choice(q, "navigation", NAVIGATION, file, out, default="one_page"),
+        questions_per_page=_int(q, "questions_per_page", file, out),
     )
 
 

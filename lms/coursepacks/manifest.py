@@ -116,9 +116,15 @@ class QuizSettings:
     grading_method: str = "highest"
     review: str = "answers"
     navigation: str = "one_page"
+    #: one_page navigation split into pages of this many questions (0: all on one page)
+    questions_per_page: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        # questions_per_page is left out while unset, so quizzes synced before it existed keep their hash.
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if not out["questions_per_page"]:
+            del out["questions_per_page"]
+        return out
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from lms.catalog.models import Course
 from lms.catalog.routes import published_or_404
-from lms.catalog.services import course_page, get_enrolment
+from lms.catalog.services import course_page, enrolment_and_records, get_enrolment
 from lms.extensions import db
 from lms.learning import services
 
@@ -68,9 +68,11 @@ def item_url(slug: str, key: str, kind: str) -> str:
 @login_required
 def lesson(slug: str, key: str) -> str | Response:
     course = published_or_404(slug)
-    if (gate := _require_enrolment(course)) is not None:
-        return gate
-    page = services.lesson_page(course, current_user, key)
+    enrolment, records = enrolment_and_records(current_user, course)
+    if enrolment is None or not enrolment.active:
+        flash("Enrol in this course to open its lessons and quizzes.", "info")
+        return redirect(url_for("catalog.detail", slug=course.slug))
+    page = services.lesson_page(course, current_user, key, records)
     if page is None:
         abort(404)
     return render_template("learning/lesson.html", page=page, form=FlaskForm())

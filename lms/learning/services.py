@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import undefer
 
 from lms.auth.models import User
+from lms.catalog.content import lesson_html, version_content
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, Module
-from lms.catalog.services import current_version, done_on_version, policy_of, to_syllabus
+from lms.catalog.services import progress_records
 from lms.extensions import db
 from lms.learning.models import ProgressRecord
 from lms.learning.progress import (
@@ -45,25 +45,8 @@ def record_completion(
     ``item_completed`` (certificates) run in the same transaction.
     """
     now = now or utcnow()
-    existing = db.session.scalar(
-        select(ProgressRecord).where(
-            ProgressRecord.user_id == user_id,
-            ProgressRecord.course_id == course_id,
-            ProgressRecord.item_key == item_key,
-        )
-    )
-    if existing is not None:
-        if existing.version_no == version_no and existing.content_hash == content_hash:
-            return False
-        existing.version_no = version_no
-        existing.content_hash = content_hash
-        existing.completed_at = now
-        _touch_enrolment(user_id, course_id, now)
-        db.session.flush()
-        item_completed.send(
-            None, user_id=user_id, course_id=course_id, item_key=item_key, version_no=version_no, now=now
-        )
-        return True
+    # Insert first: the usual case is a first completion, one statement. A duplicate (done before, or a
+    # parallel request) is absorbed by the savepoint and handled below.
     try:
         with db.session.begin_nested():
             db.session.add(
@@ -77,7 +60,18 @@ def record_completion(
                 )
             )
     except IntegrityError:
-        return False  # a parallel request recorded it first: the completion is not lost
+        existing = db.session.scalar(
+            select(ProgressRecord).where(
+                ProgressRecord.user_id == user_id,
+                ProgressRecord.course_id == course_id,
+                ProgressRecord.item_key == item_key,
+            )
+        )
+        if existing is None or (existing.version_no == version_no and existing.content_hash == content_hash):
+            return False  # already recorded (perhaps by a parallel request): the completion is not lost
+        existing.version_no = version_no
+        existing.content_hash = content_hash
+        existing.completed_at = now
     _touch_enrolment(user_id, course_id, now)
     db.session.flush()
     item_completed.send(
@@ -87,11 +81,12 @@ def record_completion(
 
 
 def _touch_enrolment(user_id: int, course_id: int, now: datetime) -> None:
-    enrolment = db.session.scalar(
-        select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+    db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+        .values(last_activity_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if enrolment is not None:
-        enrolment.last_activity_at = now
 
 
 @dataclass
@@ -108,41 +103,45 @@ class LessonPage:
     references: list[dict]
     position: int  # 1-based position among the syllabus items
     earlier: set[str] = field(default_factory=set)
+    #: the rendered, sanitised body (cached per immutable version)
+    html: str = ""
 
     @property
     def is_done(self) -> bool:
         return self.item.key in self.done
 
 
-def lesson_page(course: Course, user: User, key: str) -> LessonPage | None:
-    """A lesson with its place in the course, in five queries whatever the course size."""
-    version = current_version(course)
-    items = list(
-        db.session.scalars(select(Item).where(Item.version_id == version.id).order_by(Item.position))
-    )
-    item = next((i for i in items if i.key == key and i.kind == "lesson"), None)
+def lesson_page(
+    course: Course, user: User, key: str, records: dict[str, Record] | None = None
+) -> LessonPage | None:
+    """A lesson with its place in the course. The version's syllabus and the lesson body come from the
+    published-content cache (lms.catalog.content); only the learner's progress is read (one query, none
+    when the caller already has ``records``)."""
+    content = version_content(course)
+    item = content.item(key, "lesson")
     if item is None:
         return None
-    # The body only for this lesson (deferred elsewhere).
-    item = db.session.scalar(select(Item).where(Item.id == item.id).options(undefer(Item.html)))
-    modules = {m.id: m for m in db.session.scalars(select(Module).where(Module.version_id == version.id))}
-    syllabus = to_syllabus(items, modules)
-    done, earlier = done_on_version(user.id, course.id, version, syllabus)
+    version, syllabus = content.version, content.syllabus
+    if records is None:
+        records = progress_records(user.id, course.id)
+    done = edition_done(syllabus, records, version.number, content.policy)
+    earlier = {i.key for i in syllabus if i.key in records} - done
     prev_item, next_item = neighbours(syllabus, key)
     refs = {r["key"]: r for r in version.details.get("references", [])}
     return LessonPage(
         course=course,
         version=version,
         item=item,
-        module=modules[item.module_id],
+        module=content.module(item.module_id),
         syllabus=syllabus,
         done=done,
-        progress=course_progress(syllabus, done, policy_of(version)),
+        progress=course_progress(syllabus, done, content.policy),
         previous=prev_item,
         next=next_item,
         references=[refs[k] for k in item.citations if k in refs],
         position=[s.key for s in syllabus].index(key) + 1,
         earlier=earlier,
+        html=lesson_html(content, item),
     )
 
 
@@ -154,7 +153,8 @@ class DashboardRow:
 
 
 def dashboard(user: User) -> list[DashboardRow]:
-    """Each active enrolment with progress and next step, in four queries whatever the number of courses."""
+    """Each active enrolment with progress and next step, in two queries whatever the number of courses
+    (enrolments with their courses, progress records) once the versions are cached."""
     rows = db.session.execute(
         select(Enrolment, Course)
         .join(Course, Course.id == Enrolment.course_id)
@@ -163,24 +163,12 @@ def dashboard(user: User) -> list[DashboardRow]:
     ).all()
     if not rows:
         return []
+    # The versions' syllabi come from the published-content cache: no query once warm.
+    contents = {course.id: version_content(course) for _, course in rows}
     pairs = [(course.id, course.current_version_no) for _, course in rows]
-    versions = {
-        v.id: v
-        for v in db.session.scalars(
-            select(CourseVersion).where(tuple_(CourseVersion.course_id, CourseVersion.number).in_(pairs))
-        )
-    }
-    syllabi: dict[int, list[SyllabusItem]] = {}
-    for version_id, key, kind, title, module_key, content_hash in db.session.execute(
-        select(Item.version_id, Item.key, Item.kind, Item.title, Module.key, Item.content_hash)
-        .join(Module, Module.id == Item.module_id)
-        .where(Item.version_id.in_(list(versions)))
-        .order_by(Item.position)
-    ):
-        course_id = versions[version_id].course_id
-        syllabi.setdefault(course_id, []).append(SyllabusItem(key, kind, title, module_key, content_hash))
-    policies = {v.course_id: policy_of(v) for v in versions.values()}
-    numbers = {v.course_id: v.number for v in versions.values()}
+    syllabi = {course_id: c.syllabus for course_id, c in contents.items()}
+    policies = {course_id: c.policy for course_id, c in contents.items()}
+    numbers = {course_id: c.version.number for course_id, c in contents.items()}
     records: dict[int, dict[str, Record]] = {}
     for course_id, key, version_no, content_hash in db.session.execute(
         select(

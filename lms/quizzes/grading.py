@@ -223,3 +223,29 @@ def review_level(policy: str, *, passed_quiz: bool) -> str:
 
 def is_late(deadline: datetime | None, now: datetime, grace_seconds: int = 0) -> bool:
     return deadline is not None and now > deadline + timedelta(seconds=grace_seconds)
+
+
+@dataclass(frozen=True)
+class PriorScores:
+    """What ``final_score`` needs from the earlier submitted attempts, as SQL aggregates give it."""
+
+    count: int = 0
+    total: float = 0.0
+    highest: float | None = None
+    first: float | None = None
+
+
+def final_score_after(method: str, prior: PriorScores, score: float) -> float:
+    """``final_score`` over the earlier attempts and one more (the newest) scoring ``score``.
+
+    Lets submission grade from four aggregates instead of reading every earlier attempt.
+    """
+    if method == "highest":
+        return max(score, prior.highest) if prior.count and prior.highest is not None else score
+    if method == "latest":
+        return score
+    if method == "first":
+        return prior.first if prior.count and prior.first is not None else score
+    if method == "average":
+        return (prior.total + score) / (prior.count + 1)
+    raise ValueError(f"unknown grading method {method!r}")

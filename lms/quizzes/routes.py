@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Response,
@@ -17,13 +19,12 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from lms.catalog.models import Course, CourseVersion
+from lms.catalog.models import CourseVersion
 from lms.catalog.routes import published_or_404
 from lms.catalog.services import get_enrolment
 from lms.extensions import db, limiter
 from lms.plugins import QuestionTypeRegistry
 from lms.quizzes import grading, services
-from lms.quizzes.models import Attempt
 from lms.timeutil import utcnow
 
 bp = Blueprint("quizzes", __name__)
@@ -79,25 +80,18 @@ def begin(slug: str, key: str) -> Response:
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
-def _own_or_404(attempt_id: int) -> Attempt:
-    attempt = services.own_attempt(current_user.id, attempt_id)
-    if attempt is None:
+def _own_or_404(attempt_id: int, **options: Any) -> services.AttemptContext:
+    ctx = services.load_attempt(current_user.id, attempt_id, **options)
+    if ctx is None:
         abort(404)  # someone else's attempt looks exactly like a missing one
-    return attempt
+    return ctx
 
 
-def _course(attempt: Attempt) -> Course:
-    course = db.session.get(Course, attempt.course_id)
-    assert course is not None
-    return course
-
-
-def _closed_reason(attempt: Attempt) -> str | None:
+def _closed_reason(ctx: services.AttemptContext) -> str | None:
     """Why an unsubmitted attempt may not be worked on now: the learner left the course."""
-    if attempt.frozen:
+    if ctx.attempt.frozen:
         return "You left this course, so this attempt is closed. Enrol again to start a new attempt."
-    enrolment = get_enrolment(current_user, _course(attempt))
-    if attempt.is_open and (enrolment is None or not enrolment.active):
+    if ctx.attempt.is_open and (ctx.enrolment is None or not ctx.enrolment.active):
         return "You are no longer enrolled in this course. Enrol again to continue."
     return None
 
@@ -105,26 +99,36 @@ def _closed_reason(attempt: Attempt) -> str | None:
 @bp.get("/attempts/<int(max=2147483647):attempt_id>")
 @login_required
 def attempt(attempt_id: int) -> str | Response:
-    attempt = _own_or_404(attempt_id)
+    ctx = _own_or_404(attempt_id)
+    attempt = ctx.attempt
     if services.finish_if_expired(attempt, _registry(), grace_seconds=_grace()):
         db.session.commit()
         flash("Time is up. Your attempt was submitted with the answers saved in time.", "info")
     if attempt.submitted:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
-    if (reason := _closed_reason(attempt)) is not None:
+    if (reason := _closed_reason(ctx)) is not None:
         flash(reason, "info")
-        return redirect(url_for("catalog.detail", slug=_course(attempt).slug))
+        return redirect(url_for("catalog.detail", slug=ctx.course.slug))
     views = services.question_views(attempt, _registry())
-    sequential = attempt.quiz.settings.get("navigation") == "sequential"
+    settings = attempt.quiz.settings
+    sequential = settings.get("navigation") == "sequential"
+    per_page = int(settings.get("questions_per_page") or 0)
     step = request.args.get("q", 1, type=int) if sequential else None
     if step is not None:
         step = min(max(step, 1), len(views))
+    page, pages = 1, 1
+    if not sequential and per_page > 0:
+        pages = max(1, -(-len(views) // per_page))
+        page = min(max(request.args.get("page", 1, type=int), 1), pages)
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
-        course=_course(attempt),
+        course=ctx.course,
         views=views,
         step=step,
+        page=page,
+        pages=pages,
+        per_page=per_page,
         registry=_registry(),
         form=FlaskForm(),
         unanswered=sum(1 for v in views if not v.answered),
@@ -136,19 +140,25 @@ def attempt(attempt_id: int) -> str | Response:
 @login_required
 @limiter.limit("120 per minute", key_func=lambda: f"user:{current_user.id}", scope="autosave")
 def save(attempt_id: int) -> Response | tuple[Response, int]:
-    """Autosave (JSON for scripts) and the step-by-step pages' save-and-move (form posts)."""
-    attempt = _own_or_404(attempt_id)
+    """Autosave (JSON for scripts) and the step-by-step pages' save-and-move (form posts).
+
+    Reads and writes only the answers named in the form, with the attempt row locked (see save_responses).
+    """
+    ctx = _own_or_404(attempt_id, lock=True, answer_ids=services.answer_ids_in(request.form))
+    attempt = ctx.attempt
     wants_json = request.accept_mimetypes.best == "application/json"
     if not FlaskForm().validate_on_submit():
         if wants_json:
             return jsonify(error="The page expired. Reload it to continue."), 400
         abort(400)
-    if (reason := _closed_reason(attempt)) is not None:
+    if (reason := _closed_reason(ctx)) is not None:
         if wants_json:
             return jsonify(error=reason), 409
         flash(reason, "info")
-        return redirect(url_for("catalog.detail", slug=_course(attempt).slug))
-    responses = services.parse_responses(attempt, request.form, _registry(), only_present=True)
+        return redirect(url_for("catalog.detail", slug=ctx.course.slug))
+    responses = services.parse_responses(
+        attempt, request.form, _registry(), only_present=True, answers=ctx.answers
+    )
     try:
         saved_at = services.save_responses(attempt, responses, grace_seconds=_grace())
     except services.QuizError as exc:
@@ -161,35 +171,48 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     if wants_json:
         return jsonify(saved_at=saved_at.isoformat() + "Z", saved=len(responses))
     go = request.form.get("go", type=int)
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=go))
+    page = request.form.get("page", type=int)
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id, q=go, page=page))
 
 
 @bp.post("/attempts/<int(max=2147483647):attempt_id>/submit")
 @login_required
 def submit(attempt_id: int) -> Response:
-    attempt = _own_or_404(attempt_id)
+    """Claim first (one conditional UPDATE), then read the attempt once and grade it set-based."""
     if not FlaskForm().validate_on_submit():
+        if services.load_attempt(current_user.id, attempt_id) is None:
+            abort(404)
         abort(400)
-    if (reason := _closed_reason(attempt)) is not None:
-        flash(reason, "info")
-        return redirect(url_for("catalog.detail", slug=_course(attempt).slug))
-    responses = services.parse_responses(attempt, request.form, _registry(), only_present=True)
-    outcome = services.submit_attempt(attempt, responses, _registry(), grace_seconds=_grace())
+    now = utcnow()
+    claimed = services.claim_submission(attempt_id, current_user.id, now)
+    ctx = _own_or_404(attempt_id, prior_scores=claimed)
+    if not claimed:
+        if (reason := _closed_reason(ctx)) is not None:
+            flash(reason, "info")
+            return redirect(url_for("catalog.detail", slug=ctx.course.slug))
+        return redirect(url_for("quizzes.review", attempt_id=attempt_id))
+    if ctx.enrolment is None or not ctx.enrolment.active:
+        db.session.rollback()  # the claim is undone: a learner who left cannot submit
+        flash("You are no longer enrolled in this course. Enrol again to continue.", "info")
+        return redirect(url_for("catalog.detail", slug=ctx.course.slug))
+    responses = services.parse_responses(ctx.attempt, request.form, _registry(), only_present=True)
+    outcome = services.grade_claimed(ctx, responses, _registry(), now, grace_seconds=_grace())
     db.session.commit()
     if outcome.late:
         flash(
             "Time was up when you submitted: the answers saved before the time limit were graded.", "warning"
         )
-    return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.review", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int(max=2147483647):attempt_id>/review")
 @login_required
 def review(attempt_id: int) -> str | Response:
-    attempt = _own_or_404(attempt_id)
+    ctx = _own_or_404(attempt_id)
+    attempt = ctx.attempt
     if not attempt.submitted:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
-    course = _course(attempt)
+    course = ctx.course
     found = services.current_quiz(course, attempt.quiz_key)
     item = found[1] if found else None
     quiz = attempt.quiz

@@ -6,17 +6,18 @@ Services never read the request: routes pass the submitted values in. They only 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.auth.services import audit
-from lms.catalog.models import Course, CourseVersion, Item
+from lms.catalog.models import Course, CourseVersion, Enrolment, Item
 from lms.catalog.services import is_current_version, policy_of, progress_records, syllabus_rows
 from lms.coursepacks.manifest import VIGNETTE
 from lms.extensions import db
@@ -269,16 +270,101 @@ def on_course_left(course: Any, *, user_id: int, now: datetime, **_: Any) -> Non
     freeze_open_attempts(user_id, course.id, now)
 
 
+@dataclass
+class AttemptContext:
+    """An attempt with its quiz, its answers (questions attached), its course and the learner's enrolment."""
+
+    attempt: Attempt
+    course: Course
+    enrolment: Enrolment | None
+    answers: list[AttemptAnswer]
+    #: the earlier submitted attempts on this quiz (loaded for submission only)
+    prior: grading.PriorScores | None = None
+
+
+def quiz_questions(quiz: Quiz) -> dict[int, Question]:
+    """The quiz's questions by id. Questions of a synced version never change, so they are read once per
+    process (lms.catalog.content) and shared read-only, detached from any session."""
+    from lms.catalog.content import cached
+
+    def load() -> dict[int, Question]:
+        questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.quiz_id == quiz.id))}
+        for q in questions.values():
+            db.session.expunge(q)
+        return questions
+
+    return cached(("questions", quiz.id, quiz.version_id, quiz.item_id, quiz.key), load)
+
+
+def load_attempt(
+    user_id: int,
+    attempt_id: int,
+    *,
+    lock: bool = False,
+    answer_ids: Collection[int] | None = None,
+    prior_scores: bool = False,
+) -> AttemptContext | None:
+    """The learner's attempt with everything its pages need, in one query (None when it is not theirs).
+
+    ``lock`` takes the attempt row (PostgreSQL ``FOR UPDATE``) so a parallel submission waits for this
+    request; ``answer_ids`` reads only those answers (autosave touches only what it saves); ``prior_scores``
+    adds the earlier submitted attempts' aggregates that grading needs.
+    """
+    answer_on = [AttemptAnswer.attempt_id == Attempt.id]
+    if answer_ids is not None:
+        answer_on.append(AttemptAnswer.id.in_(list(answer_ids)))
+    columns: list[Any] = [Attempt, Quiz, Course, Enrolment, AttemptAnswer]
+    if prior_scores:
+        earlier = aliased(Attempt)
+        on_quiz = and_(
+            earlier.user_id == Attempt.user_id,
+            earlier.quiz_id == Attempt.quiz_id,
+            earlier.status == "submitted",
+            earlier.id != Attempt.id,
+        )
+        score = func.coalesce(earlier.score, 0.0)
+        columns += [
+            select(func.count(earlier.id)).where(on_quiz).scalar_subquery(),
+            select(func.sum(score)).where(on_quiz).scalar_subquery(),
+            select(func.max(score)).where(on_quiz).scalar_subquery(),
+            select(score).where(on_quiz).order_by(earlier.number).limit(1).scalar_subquery(),
+        ]
+    stmt = (
+        select(*columns)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .join(Course, Course.id == Attempt.course_id)
+        .outerjoin(
+            Enrolment, and_(Enrolment.user_id == Attempt.user_id, Enrolment.course_id == Attempt.course_id)
+        )
+        .outerjoin(AttemptAnswer, and_(*answer_on))
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
+        .order_by(AttemptAnswer.position)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=Attempt)
+    rows = db.session.execute(stmt).all()
+    if not rows:
+        return None
+    attempt, quiz, course, enrolment = rows[0][0], rows[0][1], rows[0][2], rows[0][3]
+    questions = quiz_questions(quiz)
+    answers = [row[4] for row in rows if row[4] is not None]
+    for answer in answers:
+        set_committed_value(answer, "question", questions[answer.question_id])
+    set_committed_value(attempt, "quiz", quiz)
+    if answer_ids is None:
+        set_committed_value(attempt, "answers", answers)
+    prior = None
+    if prior_scores:
+        count, total, highest, first = rows[0][5:9]
+        prior = grading.PriorScores(int(count or 0), float(total or 0.0), highest, first)
+    return AttemptContext(attempt, course, enrolment, answers, prior)
+
+
 def own_attempt(user_id: int, attempt_id: int) -> Attempt | None:
     """The attempt if it belongs to this learner (anyone else gets None → 404), with its questions loaded."""
-    return db.session.scalar(
-        select(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
-        .options(
-            selectinload(Attempt.quiz),
-            selectinload(Attempt.answers).selectinload(AttemptAnswer.question),
-        )
-    )
+    ctx = load_attempt(user_id, attempt_id)
+    return ctx.attempt if ctx else None
 
 
 @dataclass
@@ -323,14 +409,19 @@ def question_views(attempt: Attempt, registry: QuestionTypeRegistry) -> list[Que
 
 
 def parse_responses(
-    attempt: Attempt, form: Any, registry: QuestionTypeRegistry, only_present: bool = False
+    attempt: Attempt,
+    form: Any,
+    registry: QuestionTypeRegistry,
+    only_present: bool = False,
+    answers: list[AttemptAnswer] | None = None,
 ) -> dict[int, Any]:
     """Read each question's response from submitted values (a MultiDict), keyed by AttemptAnswer id.
 
     With ``only_present`` (autosave, step-by-step pages) questions with no field in the form are left out.
+    ``answers`` (default: all of the attempt's) limits what is read.
     """
     out: dict[int, Any] = {}
-    for answer in attempt.answers:
+    for answer in attempt.answers if answers is None else answers:
         name = f"q{answer.id}"
         if only_present and not any(k == name or k.startswith(name + "-") for k in form):
             continue
@@ -342,31 +433,47 @@ def parse_responses(
     return out
 
 
+def answer_ids_in(form: Any) -> set[int]:
+    """The AttemptAnswer ids named by a form's fields (``q<id>`` or ``q<id>-<part>``)."""
+    ids = set()
+    for name in form:
+        head = name.split("-", 1)[0]
+        if head.startswith("q") and head[1:].isdigit() and len(head) < 12:
+            ids.add(int(head[1:]))
+    return ids
+
+
 def save_responses(
     attempt: Attempt, responses: Mapping[int, Any], now: datetime | None = None, grace_seconds: int = 0
 ) -> datetime:
-    """Autosave: store responses of an open attempt. Refused once submitted or past the deadline."""
+    """Autosave: store responses of an open attempt. Refused once submitted or past the deadline.
+
+    One statement writes every saved answer (an executemany), and only while the attempt is still open in
+    the database: a submission that got there first wins and nothing is written. Routes load the attempt
+    with ``lock=True`` so that, on PostgreSQL, a submission running in parallel waits for these answers.
+    """
     now = now or utcnow()
-    # Lock the attempt row while it is still open: a submission running in parallel either finished first
-    # (then no row matches and nothing is written) or waits until these answers are saved.
-    still_open = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status="in_progress")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if still_open != 1 or not attempt.is_open:
-        db.session.expire(attempt)
+    if not attempt.is_open:
         if attempt.frozen:
             raise QuizError("You left this course, so this attempt is closed and can no longer change.")
         raise QuizError("This attempt has been submitted and can no longer change.")
     if grading.is_late(attempt.deadline_at, now, grace_seconds):
         raise QuizError("Time is up: answers given after the time limit are not saved.")
-    for answer in attempt.answers:
-        if answer.id in responses:
-            answer.response = responses[answer.id]
-            answer.saved_at = now
-    db.session.flush()
+    if not responses:
+        return now
+    table = AttemptAnswer.__table__
+    still_open = select(Attempt.id).where(Attempt.id == attempt.id, Attempt.status == "in_progress").exists()
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("answer_id"), table.c.attempt_id == attempt.id, still_open)
+        .values(response=bindparam("new_response", type_=table.c.response.type), saved_at=now),
+        [{"answer_id": answer_id, "new_response": value} for answer_id, value in responses.items()],
+    )
+    if result.rowcount is not None and 0 <= result.rowcount < len(responses):
+        db.session.expire(attempt)
+        if attempt.frozen:
+            raise QuizError("You left this course, so this attempt is closed and can no longer change.")
+        raise QuizError("This attempt has been submitted and can no longer change.")
     return now
 
 
@@ -375,6 +482,19 @@ class SubmitOutcome:
     attempt_id: int
     graded_now: bool  # False when another request had already submitted it
     late: bool = False
+
+
+def claim_submission(attempt_id: int, user_id: int, now: datetime) -> bool:
+    """Move the attempt from in_progress to submitted, once: the conditional UPDATE lets only one request
+    win, and it holds the row (and, on SQLite, the write lock) until commit, so no autosave slips in
+    between. Returns False when it was not open any more."""
+    claimed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.status == "in_progress")
+        .values(status="submitted", submitted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
 
 
 def submit_attempt(
@@ -386,67 +506,108 @@ def submit_attempt(
 ) -> SubmitOutcome:
     """Submit and grade an attempt exactly once, whatever the number of concurrent submissions.
 
-    The status change is a conditional UPDATE: only one request can move the attempt from in_progress to
-    submitted; any other sees no row changed and grades nothing. A late submission is graded on what was
-    saved before the deadline.
+    Claims the attempt (see ``claim_submission``), then reads it again, so grading sees every answer
+    saved before the claim, whatever copy of the attempt the caller held.
     """
     now = now or utcnow()
-    claimed = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
-        .values(status="submitted", submitted_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not claim_submission(attempt.id, attempt.user_id, now):
         db.session.expire(attempt)
         return SubmitOutcome(attempt.id, graded_now=False)
-    db.session.refresh(attempt)
-    late = grading.is_late(attempt.deadline_at, now, grace_seconds)
-    if responses and not late:
-        for answer in attempt.answers:
-            if answer.id in responses:
-                answer.response = responses[answer.id]
-                answer.saved_at = now
+    ctx = load_attempt(attempt.user_id, attempt.id, prior_scores=True)
+    assert ctx is not None
+    return grade_claimed(ctx, responses, registry, now, grace_seconds)
+
+
+def grade_claimed(
+    ctx: AttemptContext,
+    responses: Mapping[int, Any] | None,
+    registry: QuestionTypeRegistry,
+    now: datetime,
+    grace_seconds: int = 0,
+) -> SubmitOutcome:
+    """Grade an attempt this request has just claimed (loaded after the claim, with ``prior_scores``).
+
+    Set-based: one UPDATE for the attempt's result and one executemany for all its answers, whatever the
+    number of questions. A late submission is graded on what was saved before the deadline.
+    """
+    attempt = ctx.attempt
     quiz = attempt.quiz
+    late = grading.is_late(attempt.deadline_at, now, grace_seconds)
     graded: list[tuple[Grade, float]] = []
-    for answer in attempt.answers:
+    rows = []
+    for answer in ctx.answers:
+        fresh = bool(responses) and not late and answer.id in responses  # type: ignore[operator]
+        response = responses[answer.id] if fresh else answer.response  # type: ignore[index]
         q = answer.question
         try:
-            grade = registry.get(q.type).grade(q.spec, answer.response)
+            grade = registry.get(q.type).grade(q.spec, response)
         except UnknownQuestionType as exc:
             grade = Grade(0.0, False, (str(exc),))
-        answer.score = grade.score if grade.correct is not None else None
-        answer.correct = grade.correct
-        answer.feedback = list(grade.feedback)
+        values = {
+            "response": response,
+            "saved_at": now if fresh else answer.saved_at,
+            "score": grade.score if grade.correct is not None else None,
+            "correct": grade.correct,
+            "feedback": list(grade.feedback),
+        }
+        for name, value in values.items():
+            set_committed_value(answer, name, value)
+        rows.append({"answer_id": answer.id, **{f"new_{k}": v for k, v in values.items()}})
         graded.append((grade, q.points))
-    attempt.late = late
+    result_values: dict[str, Any] = {"late": late}
     if quiz.graded:
         result = grading.score_attempt(graded)
-        attempt.points = result.points
-        attempt.max_points = result.max_points
-        attempt.score = result.score
-        attempt.passed = grading.passes(result.score, quiz.settings["pass_mark"])
-    db.session.flush()
-    _record_if_done(attempt, quiz, now)
+        result_values.update(
+            points=result.points,
+            max_points=result.max_points,
+            score=result.score,
+            passed=grading.passes(result.score, quiz.settings["pass_mark"]),
+        )
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id)
+        .values(**result_values)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in {"status": "submitted", "submitted_at": now, **result_values}.items():
+        set_committed_value(attempt, name, value)
+    if rows:
+        table = AttemptAnswer.__table__
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("answer_id"))
+            .values(
+                {
+                    table.c[name]: bindparam(f"new_{name}", type_=table.c[name].type)
+                    for name in ("response", "saved_at", "score", "correct", "feedback")
+                }
+            ),
+            rows,
+        )
+    _record_if_done(ctx, quiz, now)
     return SubmitOutcome(attempt.id, graded_now=True, late=late)
 
 
-def _record_if_done(attempt: Attempt, quiz: Quiz, now: datetime) -> None:
-    version_no, content_hash = db.session.execute(
-        select(CourseVersion.number, Item.content_hash)
-        .join(Item, Item.version_id == CourseVersion.id)
-        .where(CourseVersion.id == quiz.version_id, Item.id == quiz.item_id)
-    ).one()
+def _record_if_done(ctx: AttemptContext, quiz: Quiz, now: datetime) -> None:
+    from lms.catalog.content import version_content
+
+    attempt = ctx.attempt
+    content = version_content(ctx.course)
+    if content.version.id == quiz.version_id:
+        item = next(i for i in content.items if i.id == quiz.item_id)
+        version_no, content_hash = content.version.number, item.content_hash
+    else:  # an attempt begun on an earlier edition
+        version_no, content_hash = db.session.execute(
+            select(CourseVersion.number, Item.content_hash)
+            .join(Item, Item.version_id == CourseVersion.id)
+            .where(CourseVersion.id == quiz.version_id, Item.id == quiz.item_id)
+        ).one()
     if not quiz.graded:
         record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now, content_hash)
         return
-    submitted = [
-        a
-        for a in user_attempts(attempt.user_id, attempt.course_id, quiz.key)
-        if a.submitted and a.quiz_id == quiz.id
-    ]
-    final = grading.final_score(quiz.settings["grading_method"], [a.score or 0.0 for a in submitted])
-    if final is not None and grading.passes(final, quiz.settings["pass_mark"]):
+    prior = ctx.prior or grading.PriorScores()
+    final = grading.final_score_after(quiz.settings["grading_method"], prior, attempt.score or 0.0)
+    if grading.passes(final, quiz.settings["pass_mark"]):
         record_completion(attempt.user_id, attempt.course_id, quiz.key, version_no, now, content_hash)
 
 

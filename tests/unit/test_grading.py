@@ -186,3 +186,14 @@ def test_a_grant_adds_one_attempt_beyond_max_attempts():
     assert not can_start(
         capped, [*times, NOW + timedelta(minutes=1)], NOW + timedelta(minutes=2), grants=granted
     ).allowed
+
+
+@pytest.mark.parametrize("method", ["highest", "latest", "first", "average"])
+@pytest.mark.parametrize("earlier", [[], [0.4], [0.9, 0.2], [0.5, 0.5, 1.0]])
+def test_final_score_after_matches_final_score_over_all_attempts(method, earlier):
+    from lms.quizzes.grading import PriorScores, final_score, final_score_after
+
+    prior = PriorScores(
+        len(earlier), sum(earlier), max(earlier) if earlier else None, earlier[0] if earlier else None
+    )
+    assert final_score_after(method, prior, 0.7) == pytest.approx(final_score(method, [*earlier, 0.7]))

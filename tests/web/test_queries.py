@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.packages import sync, write_package
 
@@ -19,6 +20,8 @@ def sized_courses(app, tmp_path, auth, client):
 
 
 def _queries(count_queries, client, path: str) -> int:
+    """Statements of one request with a warm cache: a first request fills the published-content cache."""
+    client.get(path)
     with count_queries() as counter:
         response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
@@ -56,3 +59,150 @@ def test_catalog_and_dashboard_constant_in_number_of_courses(app, tmp_path, auth
         client.post(f"/courses/course-{n}/enrol", data={"action": "enrol"})
     assert _queries(count_queries, client, "/courses") == catalog_one
     assert _queries(count_queries, client, "/dashboard") == dashboard_one
+
+
+# -- query budgets (issue 13): a warm cache, session validation included -----------------------------------
+
+BUDGETS = {"catalog": 4, "course": 4, "lesson": 4, "attempt": 4, "autosave": 4, "dashboard": 6}
+SUBMIT_BUDGET = 8
+VERIFY_BUDGET = 3
+
+
+def _quiz_toml(questions: int) -> str:
+    """A quiz of ``questions`` true/false questions (enough to show that submit does not grow with them)."""
+    parts = ['title = "Check"\nkind = "quiz"\npass_mark = 50\n']
+    for n in range(1, questions + 1):
+        parts.append(
+            f'[[questions]]\nid = "q{n}"\ntype = "true_false"\nprompt = "Statement {n}."\nanswer = true\n'
+        )
+    return "\n".join(parts)
+
+
+def _quiz_course(app, tmp_path, slug: str, questions: int) -> None:
+    folder = write_package(tmp_path / slug, slug=slug, lessons=3)
+    (folder / "quizzes" / "check.toml").write_text(_quiz_toml(questions))
+    sync(app, folder)
+
+
+def _start_attempt(client, slug: str) -> int:
+    client.post(f"/courses/{slug}/enrol", data={"action": "enrol"})
+    response = client.post(f"/courses/{slug}/quizzes/check/start")
+    assert response.status_code == 302, response.status_code
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _answer_fields(app, attempt_id: int) -> list[str]:
+    from lms.extensions import db
+    from lms.quizzes.models import AttemptAnswer
+
+    with app.app_context():
+        ids = db.session.scalars(
+            select(AttemptAnswer.id)
+            .where(AttemptAnswer.attempt_id == attempt_id)
+            .order_by(AttemptAnswer.position)
+        )
+        return [f"q{i}" for i in ids]
+
+
+def _budget(count_queries, call, warm: bool = True):
+    """The statements of ``call()`` after one warm-up call (the caches of published content are filled)."""
+    if warm:
+        call()
+    with count_queries() as counter:
+        response = call()
+    assert response.status_code in (200, 302), response.status_code
+    return counter, response
+
+
+@pytest.mark.parametrize("slug", ["small", "large"])
+def test_page_budgets(sized_courses, count_queries, slug):
+    client = sized_courses
+    pages = {
+        "catalog": "/courses",
+        "course": f"/courses/{slug}",
+        "lesson": f"/courses/{slug}/lessons/l1",
+        "dashboard": "/dashboard",
+    }
+    for name, path in pages.items():
+        counter, response = _budget(count_queries, lambda path=path: client.get(path))
+        assert response.status_code == 200, path
+        assert counter.count <= BUDGETS[name], (name, counter.count, counter.statements)
+
+
+@pytest.mark.parametrize("questions", [2, 16])
+def test_quiz_budgets(app, tmp_path, auth, client, count_queries, questions):
+    _quiz_course(app, tmp_path, "exam", questions)
+    auth.login()
+    attempt_id = _start_attempt(client, "exam")
+    client.get("/courses/exam")  # the learner came through the course page: its version is cached
+    fields = _answer_fields(app, attempt_id)
+    assert len(fields) == questions
+
+    counter, response = _budget(count_queries, lambda: client.get(f"/attempts/{attempt_id}"))
+    assert response.status_code == 200
+    assert counter.count <= BUDGETS["attempt"], (counter.count, counter.statements)
+
+    def autosave():
+        return client.post(
+            f"/attempts/{attempt_id}/save",
+            data={fields[0]: "true", fields[1]: "false"},
+            headers={"Accept": "application/json"},
+        )
+
+    counter, response = _budget(count_queries, autosave)
+    assert response.get_json()["saved"] == 2
+    assert counter.count <= BUDGETS["autosave"], (counter.count, counter.statements)
+
+    with count_queries() as counter:
+        response = client.post(f"/attempts/{attempt_id}/submit", data={f: "true" for f in fields})
+    assert response.headers["Location"] == f"/attempts/{attempt_id}/review"
+    assert counter.count <= SUBMIT_BUDGET, (counter.count, counter.statements)
+
+    from lms.extensions import db
+    from lms.quizzes.models import Attempt, AttemptAnswer
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert attempt.status == "submitted" and attempt.score == 1.0 and attempt.passed
+        answers = db.session.scalars(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id)
+        ).all()
+        assert [a.correct for a in answers] == [True] * questions
+        assert all(a.saved_at is not None and a.response is True for a in answers)
+
+
+def test_verify_budget(app, tmp_path, client, count_queries):
+    from datetime import datetime, timedelta
+
+    from lms.certificates import serials
+    from tests import factories
+    from tests.certs import complete, sync_cert_course
+    from tests.web.test_certificates import _claim, _issue
+
+    sync_cert_course(app, tmp_path)
+    learner = factories.create_user(app, email="nunez@example.org", full_name="María Núñez")
+    start = datetime(2026, 11, 20, 9, 0)
+    complete(app, learner.id, "certified", start)
+    serial = _issue(app, _claim(app, learner.id, now=start + timedelta(hours=2)))
+    path = f"/verify/{serials.display(serial)}"
+    counter, response = _budget(count_queries, lambda: client.get(path))
+    assert response.status_code == 200 and "María Núñez" in response.get_data(as_text=True)
+    assert counter.count <= VERIFY_BUDGET, (counter.count, counter.statements)
+
+
+def test_questions_per_page_splits_the_attempt_into_pages(app, tmp_path, auth, client):
+    folder = write_package(tmp_path / "paged", slug="paged", lessons=1)
+    (folder / "quizzes" / "check.toml").write_text(
+        _quiz_toml(5).replace("pass_mark = 50\n", "pass_mark = 50\nquestions_per_page = 2\n", 1)
+    )
+    sync(app, folder)
+    auth.login()
+    attempt_id = _start_attempt(client, "paged")
+    first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Page 1 of 3" in first
+    assert "Question 2 of 5" in first and "Question 3 of 5" not in first
+    last = client.get(f"/attempts/{attempt_id}?page=3").get_data(as_text=True)
+    assert "Question 5 of 5" in last and "Question 4 of 5" not in last
+    fields = _answer_fields(app, attempt_id)
+    moved = client.post(f"/attempts/{attempt_id}/save", data={fields[0]: "true", "page": "2"})
+    assert moved.headers["Location"] == f"/attempts/{attempt_id}?page=2"

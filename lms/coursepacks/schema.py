@@ -176,6 +176,7 @@ QUIZ: dict[str, F] = {
     "grading_method": choice(GRADING_METHODS),
     "review": choice(REVIEW_POLICIES),
     "navigation": choice(NAVIGATION),
+    "questions_per_page": integer("Questions per page with one_page navigation (0: all on one page)."),
     "questions": anything("The questions.", required=True),  # replaced by the question schema below
 }
 

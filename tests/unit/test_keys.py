@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,7 +238,10 @@ def test_production_signs_with_the_key_file_and_keeps_earlier_files_published(tm
     signing = store.active_key(now=NOW)
     assert signing.kid == thumbprint(first_key.public_key())
     assert signing.private_pem == first_pem
-    assert not list(folder.glob("*-0*.pem"))  # no private key is ever copied into the folder
+    # No private key is ever copied into the folder (private keys are named <purpose>-NNNN.pem; a public
+    # key's thumbprint name may itself contain "-0", so match the whole pattern).
+    assert not [p for p in folder.glob("*.pem") if re.fullmatch(r"[a-z-]+-\d{4}\.pem", p.name)]
+    assert all(b"PRIVATE KEY" not in p.read_bytes() for p in folder.glob("*.pem"))
     with pytest.raises(KeyStoreError, match="LMS_SIGNING_KEY_FILE"):
         store.rotate(CREDENTIAL_SIGNING, now=LATER)
     with pytest.raises(KeyStoreError, match="Install a new key file"):

@@ -13,12 +13,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from lms.auth.models import User
 from lms.auth.permissions import role_required
+from lms.auth.services import get_user_by_email
 from lms.authoring import manifest_form as mf
 from lms.authoring import preview, questions, regrade
 from lms.authoring import services as svc
@@ -546,7 +545,7 @@ def grant(slug: str) -> Any:
     form = GrantForm()
     form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
     if form.validate_on_submit():
-        learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        learner = get_user_by_email(form.email.data)
         if learner is None:
             form.email.errors = ["no account uses this email"]
         else:
@@ -581,7 +580,7 @@ def extend_time(slug: str) -> Any:
     form = TimeForm()
     form.quiz_key.choices = select_choices((k, k) for k in regrade.quiz_keys(course))
     if form.validate_on_submit():
-        learner = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        learner = get_user_by_email(form.email.data)
         if learner is None:
             form.email.errors = ["no account uses this email"]
         else:

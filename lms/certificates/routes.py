@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -76,6 +77,19 @@ def today() -> date:
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _attempt(action: Callable[[], object], done: str) -> bool:
+    """Run one service call: commit and flash ``done``, or roll back and flash the rule that stopped it."""
+    try:
+        action()
+    except svc.CertificateError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
 
 
 def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
@@ -197,14 +211,12 @@ def request_correction(serial: str) -> Any:
     cert = _own_or_404(serial)
     form = ReissueRequestForm(prefix="correction")
     if form.validate_on_submit():
-        try:
-            svc.request_reissue(cert, current_user, form.printed_name.data, form.note.data or "", utcnow())
-        except svc.CertificateError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Your request has been sent to the administrators.", "success")
+        _attempt(
+            lambda: svc.request_reissue(
+                cert, current_user, form.printed_name.data, form.note.data or "", utcnow()
+            ),
+            "Your request has been sent to the administrators.",
+        )
     else:
         flash("Give the name as it should be printed.", "error")
     return redirect(url_for("certificates.detail", serial=cert.snapshot["serial"]))
@@ -450,14 +462,10 @@ def decline(claim_id: int) -> Response:
     if not form.validate_on_submit():
         flash("Give a reason to decline a claim.", "error")
         return _back()
-    try:
-        svc.decline_claim(claim, current_user, form.reason.data, utcnow())
-    except svc.CertificateError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash("Claim declined; the learner has been told why.", "success")
+    _attempt(
+        lambda: svc.decline_claim(claim, current_user, form.reason.data, utcnow()),
+        "Claim declined; the learner has been told why.",
+    )
     return _back()
 
 
@@ -480,14 +488,7 @@ def revoke(serial: str) -> Response:
     cert = _own_or_404(serial)
     form = ReasonForm(prefix="revoke")
     if form.validate_on_submit():
-        try:
-            svc.revoke(cert, current_user, form.reason.data, utcnow())
-        except svc.CertificateError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Certificate revoked.", "success")
+        _attempt(lambda: svc.revoke(cert, current_user, form.reason.data, utcnow()), "Certificate revoked.")
     else:
         flash("Give a reason to revoke: it is shown on the verification page.", "error")
     return redirect(url_for("certificates.detail", serial=cert.snapshot["serial"]))

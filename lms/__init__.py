@@ -37,6 +37,7 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         register_error_handlers(app)
         register_request_hooks(app)
         register_template_helpers(app)
+        register_static_files(app)
         register_cli(app)
     return app
 
@@ -164,6 +165,13 @@ def register_template_helpers(app: Flask) -> None:
     from lms.templating import init_templating
 
     init_templating(app)
+
+
+def register_static_files(app: Flask) -> None:
+    """Content-hashed static URLs, cached for a year (lms/staticfiles.py)."""
+    from lms.staticfiles import init_static_files
+
+    init_static_files(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -172,14 +172,24 @@ def lesson_html(content: VersionContent, item: Item) -> str:
             log.warning("lesson cache: Redis unavailable (%s)", exc)
             cached, redis = None, None
         if cached is not None:
-            html = cached.decode("utf-8")
-            content.lesson_html[item.key] = html
-            return html
+            return _keep_lesson(content, item, cached.decode("utf-8"))
     html = db.session.scalar(select(Item.html).where(Item.id == item.id)) or ""
-    content.lesson_html[item.key] = html
     if redis is not None:
         try:
             redis.set(redis_key, html.encode("utf-8"), ex=7 * 24 * 3600)
         except Exception as exc:
             log.warning("lesson cache: Redis unavailable (%s)", exc)
+    return _keep_lesson(content, item, html)
+
+
+def _keep_lesson(content: VersionContent, item: Item, stored: str) -> str:
+    """Keep the lesson in this process with its media URLs versioned (lms/catalog/media.py)."""
+    html = stored
+    if "/media/" in stored:
+        from lms.catalog.media import media_versions, versioned_media_urls
+
+        version = content.version
+        versions = cached(("media-versions", version.id, version.checksum), lambda: media_versions(version))
+        html = versioned_media_urls(stored, versions)
+    content.lesson_html[item.key] = html
     return html

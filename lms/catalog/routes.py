@@ -8,9 +8,11 @@ from flask_wtf import FlaskForm
 
 from lms.auth.permissions import has_role
 from lms.catalog import services
+from lms.catalog.media import media_version
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.specialties import normalise_specialty
+from lms.staticfiles import LONG_MAX_AGE, SHORT_MAX_AGE
 from lms.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__)
@@ -67,16 +69,27 @@ def enrol(slug: str) -> Response:
 
 @bp.get("/courses/<slug>/media/<path:path>")
 def media(slug: str, path: str) -> Response:
+    """A published course's media file: anyone may load it, as anyone may read the catalog.
+
+    ``?v=`` naming the file's content (lms/catalog/media.py) is cached for a year; any other URL briefly.
+    """
     course = published_or_404(slug)
     asset = services.media_asset(course, f"media/{path}")
     if asset is None:
         abort(404)
-    response = Response(asset.data, mimetype=asset.mime)
+    response = Response(mimetype=asset.mime)
     response.set_etag(asset.sha256)
     response.cache_control.public = True
-    response.cache_control.max_age = 3600
+    if request.args.get("v") == media_version(asset.sha256):
+        response.cache_control.max_age = LONG_MAX_AGE
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.max_age = SHORT_MAX_AGE
     # SVGs opened directly get no script at all.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'none'; sandbox"
     )
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    if response.status_code != 304:
+        response.set_data(asset.data)
+    return response

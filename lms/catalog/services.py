@@ -292,11 +292,12 @@ def leave(user: User, course: Course, now: datetime | None = None) -> None:
 
 
 def media_asset(course: Course, path: str) -> MediaAsset | None:
+    """A media file of the course's current version. Its bytes (deferred) are read only when touched, so a
+    revalidation answered with 304 never loads a large image."""
     return db.session.scalar(
         select(MediaAsset)
         .join(CourseVersion, CourseVersion.id == MediaAsset.version_id)
         .where(is_current_version(course), MediaAsset.path == path)
-        .options(db.undefer(MediaAsset.data))
     )
 
 

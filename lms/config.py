@@ -89,6 +89,10 @@ class Config:
     RATELIMIT_STRATEGY = "moving-window"
     #: a prefix of its own: counters left in Redis by the earlier fixed-window strategy have another type
     RATELIMIT_KEY_PREFIX = "lms-mw"
+    #: Redis down: count in each process's memory meanwhile (limits stay on, per process) and log a warning,
+    #: rather than refuse logins and autosaves during an exam; Flask-Limiter rechecks Redis and switches back
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     #: production refuses per-process (memory://) limit storage unless this is set on purpose
     RATELIMIT_PER_PROCESS = False
     LOGIN_LIMIT_PER_ADDRESS = "30 per 5 minutes"

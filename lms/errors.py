@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from lms.extensions import db
@@ -26,6 +27,50 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Nothing you entered was lost. Please try again in a moment.",
     ),
 }
+
+
+#: the database is restarting, unreachable or out of connections: the same request will work again shortly
+UNAVAILABLE_TITLE = "The service is briefly unavailable"
+UNAVAILABLE_ADVICE = "Try again in a minute."
+UNAVAILABLE_DETAIL = "What was saved before is safe. If you were saving or submitting, do it again then."
+#: seconds; the page says "a minute"
+RETRY_AFTER = 60
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Did the database fail to answer (down, restarting, connection lost, pool exhausted)?
+
+    Not a constraint violation or a bad statement: those are bugs and stay 500s. SQLAlchemy invalidates the
+    pool on a lost connection and ``pool_pre_ping`` replaces stale connections at checkout, so the first
+    request after the database is back gets a fresh connection: no restart of the app is needed.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection busy for pool_timeout seconds
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    return False
+
+
+def render_unavailable() -> tuple[str, int, dict[str, str]]:
+    """503 with Retry-After, as JSON for scripts (autosave) or as a page.
+
+    The page is rendered straight from the Jinja environment, without the layout and without context
+    processors: Flask-Login's would load the signed-in user, which needs the database.
+    """
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if getattr(request_ctx, "url_adapter", None) is None:
+        body, code = _bare_page(503, UNAVAILABLE_TITLE, UNAVAILABLE_ADVICE)
+        return body, code, headers
+    if _wants_json():
+        error = f"{UNAVAILABLE_TITLE}, {UNAVAILABLE_ADVICE[:1].lower()}{UNAVAILABLE_ADVICE[1:]}"
+        return jsonify(error=error, detail=UNAVAILABLE_DETAIL), 503, headers  # type: ignore[return-value]
+    page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+        site_name=current_app.config["SITE_NAME"],
+        title=UNAVAILABLE_TITLE,
+        advice=UNAVAILABLE_ADVICE,
+        detail=UNAVAILABLE_DETAIL,
+    )
+    return page, 503, headers
 
 
 def _wants_json() -> bool:
@@ -82,8 +127,21 @@ def init_error_handlers(app: Flask) -> None:
     def unhandled(exc: Exception) -> tuple[str, int]:
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        db.session.rollback()
+        _rollback()
+        if database_unavailable(exc):
+            # One line per request, no traceback: an outage would otherwise flood the log.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+            app.logger.error("Database unavailable on %s %s: %s", request.method, request.path, reason)
+            return render_unavailable()  # type: ignore[return-value]
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if app.config.get("PROPAGATE_EXCEPTIONS"):
             raise exc
         return render_error(InternalServerError.code)
+
+
+def _rollback() -> None:
+    """Undo the request's unfinished transaction, even when the connection to the database is gone."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection died: there is nothing left to roll back on the server
+        db.session.close()

@@ -15,7 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request, send_from_directory
+from flask import Flask, Response, current_app, g, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 #: a year: the longest lifetime caches honour (RFC 9111 suggests no more)
 LONG_MAX_AGE = 31_536_000
@@ -82,9 +83,29 @@ def add_static_hash(endpoint: str, values: dict[str, Any]) -> None:
         values["v"] = version
 
 
+def shared_response() -> None:
+    """Mark this request's response as one for shared caches: no session cookie, no ``Vary: Cookie``.
+
+    A proxy that stored a ``public`` response carrying a signed-in user's refreshed session cookie would hand
+    that cookie to everyone else; static files and course media are the same for every user anyway.
+    """
+    g.lms_shared_response = True
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a shared response (see :func:`shared_response`) never
+    refreshes the cookie (Flask re-sends a permanent session's cookie with every response otherwise)."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if g.get("lms_shared_response"):
+            return
+        super().save_session(app, session, response)
+
+
 def send_static(filename: str) -> Response:
     """The static view: Flask's ``send_from_directory`` (safe paths, Range, 304), our ETag and lifetime."""
     app = current_app
+    shared_response()
     version = _hashes().get(filename)
     current = version is not None and request.args.get("v") == version
     response = send_from_directory(
@@ -106,3 +127,4 @@ def init_static_files(app: Flask) -> None:
     app.extensions["lms_static"] = StaticHashes(app.static_folder, watch=watch)
     app.url_defaults(add_static_hash)
     app.view_functions["static"] = send_static
+    app.session_interface = SessionInterface()

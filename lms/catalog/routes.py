@@ -12,7 +12,7 @@ from lms.catalog.media import media_version
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.specialties import normalise_specialty
-from lms.staticfiles import LONG_MAX_AGE, SHORT_MAX_AGE
+from lms.staticfiles import LONG_MAX_AGE, SHORT_MAX_AGE, shared_response
 from lms.timeutil import utcnow
 
 bp = Blueprint("catalog", __name__)
@@ -77,6 +77,7 @@ def media(slug: str, path: str) -> Response:
     asset = services.media_asset(course, f"media/{path}")
     if asset is None:
         abort(404)
+    shared_response()
     response = Response(mimetype=asset.mime)
     response.set_etag(asset.sha256)
     response.cache_control.public = True

@@ -84,6 +84,9 @@ def test_signed_in_static_and_media_are_cacheable_but_pages_stay_no_store(client
     src = re.search(r'<img src="([^"]+)"', lesson.get_data(as_text=True)).group(1)
     media = client.get(src)
     assert media.status_code == 200 and "no-store" not in media.headers["Cache-Control"]
+    # A shared cache must never store (and hand out) a signed-in user's session cookie.
+    for response in (static, media):
+        assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
     for path in ("/dashboard", "/courses", f"/courses/{course}", "/account"):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
 

@@ -48,3 +48,10 @@ def test_database_unavailable_gives_503_page_or_json(failing, path, caplog):
 def test_a_constraint_violation_is_a_bug_not_an_outage(failing):
     response = failing.get("/_dup")
     assert response.status_code == 500 and "Retry-After" not in response.headers
+
+
+def test_production_pool_tests_connections_before_use():
+    """What lets the app recover by itself after a database restart (see tests/test_database_outage.py)."""
+    from lms.config import ProductionConfig
+
+    assert ProductionConfig.SQLALCHEMY_ENGINE_OPTIONS.get("pool_pre_ping") is True

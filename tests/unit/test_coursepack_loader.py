@@ -456,3 +456,23 @@ def test_unset_dates_leave_the_quiz_settings_and_hash_as_before(tmp_path, regist
 )
 def test_bad_open_and_close_dates_name_the_file_and_field(tmp_path, registry, settings, problem):
     assert problems_of(_quiz_with(tmp_path, settings), registry) == [problem]
+
+
+def test_every_table_is_checked_against_the_declaration(tmp_path, registry):
+    """Tables the hand-written checks used to let through: unknown keys in [[faculty]] and [[modules]], a
+    quiz intro that is not text, a question title that is not text."""
+    folder = write_package(tmp_path)
+    text = (folder / "course.toml").read_text()
+    text = text.replace('role = "Author"', 'role = "Author"\nemail = "x@example.org"')
+    text = text.replace('title = "Module one"', 'title = "Module one"\nhidden = true')
+    (folder / "course.toml").write_text(text)
+    quiz = QUIZ.replace("pass_mark = 50", "pass_mark = 50\nintro = 5").replace(
+        'id = "q2"', 'id = "q2"\ntitle = 3'
+    )
+    (folder / "quizzes" / "check.toml").write_text(quiz)
+    assert problems_of(folder, registry) == [
+        'course.toml: faculty 1: unknown field "email"',
+        'course.toml: modules 1: unknown field "hidden"',
+        'quizzes/check.toml: "intro" must be text, not 5',
+        'quizzes/check.toml: question 2: "title" must be text, not 3',
+    ]

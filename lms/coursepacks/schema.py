@@ -406,6 +406,9 @@ def _value(name: str, value: Any, schema: Mapping[str, Any], report: Report, whe
             report(f'"{name}" must be one of {choices}, not {_shown(value)}', where)
             return False, None
         return True, value
+    if schema.get("format") == "date-time" and isinstance(value, str):
+        # JSON (and an exported or form-built table) carries a date-time as ISO text: read it as one
+        value = _iso_datetime(value) or value
     if not _scalar_type_ok(value, schema, types):
         report(_wrong(name, value, schema, types), where)
         return False, None
@@ -433,6 +436,15 @@ def _value(name: str, value: Any, schema: Mapping[str, Any], report: Report, whe
         return False, None
     # a field that is only a number is read as float (its value is the same whether written 50 or 50.0)
     return True, float(value) if types == ["number"] else value
+
+
+def _iso_datetime(text: str) -> datetime | None:
+    if "T" not in text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 def _scalar_type_ok(value: Any, schema: Mapping[str, Any], types: list[str]) -> bool:

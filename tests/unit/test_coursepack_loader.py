@@ -417,6 +417,12 @@ def test_open_and_close_dates_without_an_offset_stay_wall_clock_times(tmp_path, 
     assert (settings.opens_at, settings.closes_at) == ("2026-12-01T09:00:00", "2026-12-08T17:30:00")
 
 
+def test_open_and_close_dates_may_be_iso_text_as_json_and_exports_write_them(tmp_path, registry):
+    folder = _quiz_with(tmp_path, 'opens_at = "2026-12-01T09:00:00"\ncloses_at = "2026-12-08T17:00:00"')
+    settings = _check_settings(folder, registry)
+    assert (settings.opens_at, settings.closes_at) == ("2026-12-01T09:00:00", "2026-12-08T17:00:00")
+
+
 def test_unset_dates_leave_the_quiz_settings_and_hash_as_before(tmp_path, registry):
     settings = _check_settings(write_package(tmp_path), registry)
     assert settings.opens_at == settings.closes_at == ""

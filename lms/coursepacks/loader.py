@@ -412,7 +412,8 @@ def quiz_settings(q: Mapping[str, Any], file: str, out: _Collector) -> QuizSetti
     they are that instant, without one a wall-clock time in the site's time zone, resolved when the rule
     runs (``lms.quizzes.window``), so the package format itself needs no time zone.
     """
-    values = check(q, SETTINGS, out.reporter(file), open_=True)
+    # only ``out.add`` is asked of ``out``, so callers with their own collector keep working
+    values = check(q, SETTINGS, lambda message, where: out.add(file, message, where), open_=True)
     opens, closes = values.pop("opens_at", None), values.pop("closes_at", None)
     if opens is not None and closes is not None:
         if (opens.tzinfo is None) != (closes.tzinfo is None):

@@ -3,6 +3,12 @@
 One loader serves every source (bundled folder, installed distribution, zip upload). It never stops at the
 first problem: it collects every problem with the file and the field or line, and returns no package at all
 when there is any, so nothing half-valid is ever stored.
+
+Field checks come from the declaration in ``schema.py`` (``check()`` walks each table against ``COURSE``,
+``QUIZ`` and ``COMMON_QUESTION``); question types check their own fields. What is left here builds the frozen
+dataclasses from the checked values and applies the rules a schema cannot express: honest time budgets,
+references and media that exist, unique ids, every file listed once, draws and final pools, the completion
+policy's quizzes, a final's review policy, a quiz closing after it opens.
 """
 
 from __future__ import annotations
@@ -12,15 +18,9 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 from lms.coursepacks.manifest import (
-    GRADING_METHODS,
-    NAVIGATION,
-    PROFESSION_KEYS,
-    QUIZ_KINDS,
-    REVIEW_POLICIES,
     VIGNETTE,
     CertificatePolicy,
     CompletionPolicy,
@@ -39,12 +39,13 @@ from lms.coursepacks.manifest import (
 )
 from lms.coursepacks.markdown import render_markdown
 from lms.coursepacks.reader import MEDIA_SUFFIXES, PackageFiles
+from lms.coursepacks.schema import COMMON_QUESTION, COURSE, KEY_PATTERN, QUIZ, SLUG_PATTERN, F, Report, check
 from lms.coursepacks.svg import svg_problems
 from lms.coursepacks.timing import course_minutes, lesson_minutes, max_hours
 from lms.plugins import QuestionTypeRegistry
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+SLUG = re.compile(SLUG_PATTERN)
+KEY = re.compile(KEY_PATTERN)
 FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z)", re.S)
 TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 MANIFEST = "course.toml"
@@ -66,6 +67,10 @@ class _Collector:
 
     def add(self, file: str, message: str, where: str = "") -> None:
         self.problems.append(Problem(file, message, where))
+
+    def reporter(self, file: str) -> Report:
+        """What ``schema.check`` reports through: problems in ``file``."""
+        return lambda message, where: self.add(file, message, where)
 
 
 def media_url_for(slug: str) -> Any:
@@ -95,130 +100,6 @@ def parse_toml(data: bytes, file: str, out: _Collector) -> dict[str, Any] | None
         return None
 
 
-# -- small typed field readers -------------------------------------------------------------------------
-
-
-def _str(
-    d: Mapping[str, Any],
-    key: str,
-    file: str,
-    out: _Collector,
-    where: str = "",
-    *,
-    required: bool = True,
-    default: str = "",
-) -> str:
-    value = d.get(key)
-    if value is None:
-        if required:
-            out.add(file, f'"{key}" is required', where)
-        return default
-    if not isinstance(value, str) or (required and not value.strip()):
-        out.add(file, f'"{key}" must be non-empty text', where)
-        return default
-    return value.strip()
-
-
-def _str_list(
-    d: Mapping[str, Any], key: str, file: str, out: _Collector, *, required: bool = True
-) -> list[str]:
-    value = d.get(key)
-    if value is None:
-        if required:
-            out.add(file, f'"{key}" is required (a list of texts)')
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        out.add(file, f'"{key}" must be a list of non-empty texts')
-        return []
-    if required and not value:
-        out.add(file, f'"{key}" must not be empty')
-    return [v.strip() for v in value]
-
-
-def _int(
-    d: Mapping[str, Any],
-    key: str,
-    file: str,
-    out: _Collector,
-    where: str = "",
-    *,
-    default: int = 0,
-    minimum: int = 0,
-    required: bool = False,
-) -> int:
-    value = d.get(key, None)
-    if value is None:
-        if required:
-            out.add(file, f'"{key}" is required', where)
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        out.add(file, f'"{key}" must be a whole number ≥ {minimum}, not {value!r}', where)
-        return default
-    return value
-
-
-def _number(
-    d: Mapping[str, Any],
-    key: str,
-    file: str,
-    out: _Collector,
-    where: str = "",
-    *,
-    default: float = 0.0,
-    low: float = 0.0,
-    high: float = float("inf"),
-    required: bool = False,
-) -> float:
-    value = d.get(key)
-    if value is None:
-        if required:
-            out.add(file, f'"{key}" is required', where)
-        return default
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
-        bound = f"from {low:g} to {high:g}" if high != float("inf") else f"≥ {low:g}"
-        out.add(file, f'"{key}" must be a number {bound}, not {value!r}', where)
-        return default
-    return float(value)
-
-
-def _bool(
-    d: Mapping[str, Any], key: str, file: str, out: _Collector, where: str = "", *, default: bool
-) -> bool:
-    value = d.get(key, default)
-    if not isinstance(value, bool):
-        out.add(file, f'"{key}" must be true or false', where)
-        return default
-    return value
-
-
-def _choice(
-    d: Mapping[str, Any],
-    key: str,
-    choices: tuple[str, ...],
-    file: str,
-    out: _Collector,
-    where: str = "",
-    *,
-    default: str,
-) -> str:
-    value = d.get(key, default)
-    if value not in choices:
-        out.add(file, f'"{key}" must be one of {", ".join(choices)}, not {value!r}', where)
-        return default
-    return value
-
-
-def _date(d: Mapping[str, Any], key: str, file: str, out: _Collector, where: str) -> date | None:
-    value = d.get(key)
-    if value is None:
-        out.add(file, f'"{key}" is required (a date such as 2026-11-01)', where)
-        return None
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    out.add(file, f'"{key}" must be a date such as 2026-11-01, not {value!r}', where)
-    return None
-
-
 # -- the loader ----------------------------------------------------------------------------------------
 
 
@@ -240,80 +121,74 @@ def load_package(files: PackageFiles, registry: QuestionTypeRegistry) -> LoadRes
 def _build(
     m: dict[str, Any], files: PackageFiles, registry: QuestionTypeRegistry, out: _Collector
 ) -> CoursePackage | None:
-    f = MANIFEST
-    known = {
-        "slug",
-        "title",
-        "edition",
-        "summary",
-        "audience",
-        "specialties",
-        "objectives",
-        "estimated_minutes",
-        "status",
-        "how_to_participate",
-        "credit",
-        "dates",
-        "faculty",
-        "references",
-        "completion",
-        "certificate",
-        "needs",
-        "commercial_support",
-        "modules",
-    }
-    for extra in sorted(set(m) - known):
-        out.add(f, f'unknown field "{extra}"')
-    slug = _str(m, "slug", f, out)
-    if slug and not SLUG.match(slug):
-        out.add(f, f'"slug" must use lower-case letters, digits and single hyphens, not "{slug}"')
-    title = _str(m, "title", f, out)
-    edition = (
-        _str(m, "edition", f, out) if not isinstance(m.get("edition"), (int, float)) else str(m["edition"])
-    )
-    summary = _str(m, "summary", f, out)
-    audience = _str_list(m, "audience", f, out)
-    for who in audience:
-        if who not in PROFESSION_KEYS:
-            out.add(f, f'audience "{who}" is not one of {", ".join(PROFESSION_KEYS)}')
-    specialties = _str_list(m, "specialties", f, out)
-    objectives = _str_list(m, "objectives", f, out)
-    minutes = _int(m, "estimated_minutes", f, out, minimum=1, required=True)
-    status = _choice(m, "status", ("published", "draft"), f, out, default="published")
-    how = _str(m, "how_to_participate", f, out, required=False)
-
-    credit_t = m.get("credit")
-    if not isinstance(credit_t, dict):
-        out.add(f, "[credit] table is required (hours, type, statement)")
-        credit_t = {}
-    accredited = _bool(credit_t, "accredited", f, out, "credit", default=False)
+    v = check(m, COURSE, out.reporter(MANIFEST))
+    credit_t = v.get("credit", {})
+    accredited = credit_t.get("accredited", False)
+    # An accredited activity must say which credit it designates; a participation certificate need not.
+    for name in ("type", "statement") if accredited else ():
+        if not credit_t.get(name) and isinstance(m["credit"].get(name, ""), str):  # else reported as wrong
+            out.add(MANIFEST, f'"{name}" is required when "accredited" is true', "credit")
     credit = Credit(
-        hours=_number(credit_t, "hours", f, out, "credit", high=100, required=True),
-        # An accredited activity must say which credit it designates; a participation certificate need not.
-        type=_str(credit_t, "type", f, out, "credit", required=accredited),
-        statement=_str(credit_t, "statement", f, out, "credit", required=accredited),
-        accreditation=_str(credit_t, "accreditation", f, out, "credit", required=False),
+        hours=credit_t.get("hours", 0.0),
+        type=credit_t.get("type", ""),
+        statement=credit_t.get("statement", ""),
+        accreditation=credit_t.get("accreditation", ""),
         accredited=accredited,
     )
-    for extra in sorted(set(credit_t) - {"hours", "type", "statement", "accreditation", "accredited"}):
-        out.add(f, f'unknown field "{extra}"', "credit")
-    certificate = _certificate(m.get("certificate"), out)
-    dates_t = m.get("dates")
-    if not isinstance(dates_t, dict):
-        out.add(f, "[dates] table is required (release, last_review, expiry)")
-        dates_t = {}
-    release = _date(dates_t, "release", f, out, "dates")
-    review = _date(dates_t, "last_review", f, out, "dates")
-    expiry = _date(dates_t, "expiry", f, out, "dates")
+    dates_t = v.get("dates", {})
+    release, review, expiry = (dates_t.get(k) for k in ("release", "last_review", "expiry"))
     if release and expiry and expiry <= release:
-        out.add(f, '"expiry" must be after "release"', "dates")
+        out.add(MANIFEST, '"expiry" must be after "release"', "dates")
     if release and review and review < release:
-        out.add(f, '"last_review" cannot be before "release"', "dates")
-
-    faculty = _faculty(m.get("faculty"), out)
-    references = _references(m.get("references"), out)
+        out.add(MANIFEST, '"last_review" cannot be before "release"', "dates")
+    faculty = [
+        Faculty(e.get("name", ""), e.get("role", ""), e.get("credentials", ""), e.get("disclosure", ""))
+        for e in v.get("faculty", [])
+    ]
+    references = _references(v.get("references", []), out)
     ref_numbers = {r.key: r.number for r in references}
+    slug = v.get("slug", "")
+    media = _media(files, out)
+    media_paths = {mf.path for mf in media}
+    media_url = media_url_for(slug or "course")
+    modules = (
+        _modules(v["modules"], files, registry, out, ref_numbers, media_paths, media_url)
+        if "modules" in v
+        else []  # reported; listing every file as unlisted would only repeat it
+    )
+    completion = _completion(v.get("completion", {}), modules, out)
+    minutes = v.get("estimated_minutes", 0)
+    _time_problems(modules, minutes, credit.hours, out)
+    if out.problems or release is None or review is None or expiry is None:
+        return None
+    edition = v["edition"]
+    return CoursePackage(
+        slug=slug,
+        title=v["title"],
+        edition=edition if isinstance(edition, str) else str(edition),
+        summary=v["summary"],
+        audience=tuple(v["audience"]),
+        specialties=tuple(v["specialties"]),
+        objectives=tuple(v["objectives"]),
+        estimated_minutes=minutes,
+        status=v.get("status", "published"),
+        how_to_participate=v.get("how_to_participate", ""),
+        credit=credit,
+        dates=Dates(release, review, expiry),
+        faculty=tuple(faculty),
+        references=tuple(references),
+        completion=completion,
+        modules=tuple(modules),
+        media=tuple(media),
+        checksum=package_checksum(files.files),
+        certificate=CertificatePolicy(**v.get("certificate", {})),
+        needs=v.get("needs", ""),
+        commercial_support=v.get("commercial_support", ""),
+    )
 
+
+def _media(files: PackageFiles, out: _Collector) -> list[MediaFile]:
+    """The package's media files (allowed types, safe SVG); any other file outside the format is reported."""
     media = []
     for path, data in sorted(files.files.items()):
         top = path.split("/", 1)[0]
@@ -334,37 +209,7 @@ def _build(
             media.append(MediaFile(path, MEDIA_SUFFIXES[suffix], data))
         elif top not in ("lessons", "quizzes") and not path.lower().startswith(("readme", "license")):
             out.add(path, "is not part of the package format (only course.toml, lessons/, quizzes/, media/)")
-    media_paths = {mf.path for mf in media}
-    media_url = media_url_for(slug or "course")
-
-    modules = _modules(m.get("modules"), files, registry, out, ref_numbers, media_paths, media_url)
-    completion = _completion(m.get("completion"), modules, out)
-    _time_problems(modules, minutes, credit.hours, out)
-    if out.problems or release is None or review is None or expiry is None:
-        return None
-    return CoursePackage(
-        slug=slug,
-        title=title,
-        edition=edition,
-        summary=summary,
-        audience=tuple(audience),
-        specialties=tuple(specialties),
-        objectives=tuple(objectives),
-        estimated_minutes=minutes,
-        status=status,
-        how_to_participate=how,
-        credit=credit,
-        dates=Dates(release, review, expiry),
-        faculty=tuple(faculty),
-        references=tuple(references),
-        completion=completion,
-        modules=tuple(modules),
-        media=tuple(media),
-        checksum=package_checksum(files.files),
-        certificate=certificate,
-        needs=_str(m, "needs", f, out, required=False),
-        commercial_support=_str(m, "commercial_support", f, out, required=False),
-    )
+    return media
 
 
 def _time_problems(modules: list[Module], estimated: int, hours: float, out: _Collector) -> None:
@@ -393,79 +238,31 @@ def _time_problems(modules: list[Module], estimated: int, hours: float, out: _Co
         )
 
 
-def _certificate(value: Any, out: _Collector) -> CertificatePolicy:
-    if value is None:
-        return CertificatePolicy()
-    if not isinstance(value, dict):
-        out.add(MANIFEST, "[certificate] must be a table (validity_months)")
-        return CertificatePolicy()
-    for extra in sorted(set(value) - {"validity_months"}):
-        out.add(MANIFEST, f'unknown field "{extra}"', "certificate")
-    return CertificatePolicy(validity_months=_int(value, "validity_months", MANIFEST, out, "certificate"))
-
-
-def _faculty(value: Any, out: _Collector) -> list[Faculty]:
-    if not isinstance(value, list) or not value:
-        out.add(MANIFEST, "[[faculty]] must list at least one faculty member with a disclosure")
-        return []
-    result = []
-    for i, entry in enumerate(value, 1):
-        where = f"faculty {i}"
-        if not isinstance(entry, dict):
-            out.add(MANIFEST, "must be a table", where)
-            continue
-        result.append(
-            Faculty(
-                name=_str(entry, "name", MANIFEST, out, where),
-                role=_str(entry, "role", MANIFEST, out, where, required=False),
-                credentials=_str(entry, "credentials", MANIFEST, out, where, required=False),
-                disclosure=_str(entry, "disclosure", MANIFEST, out, where),
-            )
-        )
-    return result
-
-
-def _references(value: Any, out: _Collector) -> list[Reference]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        out.add(MANIFEST, "[[references]] must be a list of tables")
-        return []
+def _references(entries: list[dict[str, Any]], out: _Collector) -> list[Reference]:
+    """References numbered in the manifest's order (lessons cite them by key); keys are unique."""
     result: list[Reference] = []
     seen: set[str] = set()
-    for i, entry in enumerate(value, 1):
-        where = f"references {i}"
-        if not isinstance(entry, dict):
-            out.add(MANIFEST, "must be a table", where)
-            continue
-        key = _str(entry, "key", MANIFEST, out, where)
-        if key and not KEY.match(key):
-            out.add(MANIFEST, f'"key" may use letters, digits, "_" and "-" only, not "{key}"', where)
-        if key in seen:
-            out.add(MANIFEST, f'duplicate reference key "{key}"', where)
+    for i, entry in enumerate(entries, 1):
+        key = entry.get("key", "")
+        if key and key in seen:
+            out.add(MANIFEST, f'duplicate reference key "{key}"', f"references {i}")
         seen.add(key)
-        doi = _str(entry, "doi", MANIFEST, out, where, required=False)
-        if doi and not re.match(r"^10\.\d{4,9}/\S+$", doi):
-            out.add(MANIFEST, f'"doi" does not look like a DOI (10.xxxx/...): "{doi}"', where)
         pmid = entry.get("pmid", "")
-        pmid = str(pmid) if isinstance(pmid, int) else pmid
-        if pmid and not (isinstance(pmid, str) and pmid.isdigit()):
-            out.add(MANIFEST, f'"pmid" must be digits only: "{pmid}"', where)
-        url = _str(entry, "url", MANIFEST, out, where, required=False)
-        if url and not url.startswith("https://"):
-            out.add(MANIFEST, f'"url" must start with https://: "{url}"', where)
-        for extra in sorted(set(entry) - {"key", "citation", "doi", "pmid", "url"}):
-            out.add(MANIFEST, f'unknown field "{extra}"', where)
         result.append(
             Reference(
-                key, len(result) + 1, _str(entry, "citation", MANIFEST, out, where), doi, pmid or "", url
+                key,
+                len(result) + 1,
+                entry.get("citation", ""),
+                entry.get("doi", ""),
+                pmid if isinstance(pmid, str) else str(pmid),
+                entry.get("url", ""),
             )
         )
     return result
 
 
 def _modules(
-    value: Any,
+    entries: list[dict[str, Any]],
     files: PackageFiles,
     registry: QuestionTypeRegistry,
     out: _Collector,
@@ -473,31 +270,19 @@ def _modules(
     media_paths: set[str],
     media_url: Any,
 ) -> list[Module]:
-    if not isinstance(value, list) or not value:
-        out.add(MANIFEST, "[[modules]] must list at least one module")
-        return []
+    """Modules with their items parsed; every lesson and quiz file is listed exactly once, ids are unique."""
     modules: list[Module] = []
     item_keys: dict[str, str] = {}
     module_keys: set[str] = set()
     used_files: set[str] = set()
-    for i, entry in enumerate(value, 1):
+    for i, entry in enumerate(entries, 1):
         where = f"modules {i}"
-        if not isinstance(entry, dict):
-            out.add(MANIFEST, "must be a table", where)
-            continue
-        key = _str(entry, "id", MANIFEST, out, where)
-        if key and not KEY.match(key):
-            out.add(MANIFEST, f'"id" may use letters, digits, "_" and "-" only, not "{key}"', where)
-        if key in module_keys:
+        key = entry.get("id", "")
+        if key and key in module_keys:
             out.add(MANIFEST, f'duplicate module id "{key}"', where)
         module_keys.add(key)
-        title = _str(entry, "title", MANIFEST, out, where)
-        items_raw = entry.get("items")
-        if not isinstance(items_raw, list) or not items_raw or not all(isinstance(p, str) for p in items_raw):
-            out.add(MANIFEST, '"items" must list the module\'s lesson and quiz files', where)
-            continue
         items: list[Lesson | Quiz] = []
-        for path in items_raw:
+        for path in entry.get("items", []):
             if path in used_files:
                 out.add(MANIFEST, f'"{path}" is listed twice', where)
                 continue
@@ -521,32 +306,17 @@ def _modules(
                 continue
             item_keys[item.key] = path
             items.append(item)
-        modules.append(
-            Module(key, title, _str(entry, "summary", MANIFEST, out, where, required=False), tuple(items))
-        )
+        modules.append(Module(key, entry.get("title", ""), entry.get("summary", ""), tuple(items)))
     for path in sorted(files.files):
         if path.startswith(("lessons/", "quizzes/")) and path not in used_files:
             out.add(path, "is not listed in any module's items")
     return modules
 
 
-def _completion(value: Any, modules: list[Module], out: _Collector) -> CompletionPolicy:
-    if value is None:
-        return CompletionPolicy()
-    if not isinstance(value, dict):
-        out.add(MANIFEST, "[completion] must be a table")
-        return CompletionPolicy()
+def _completion(values: dict[str, Any], modules: list[Module], out: _Collector) -> CompletionPolicy:
+    """The completion policy; the final and the evaluation it names must be quizzes of the right kind."""
+    policy = CompletionPolicy(**values)
     quizzes = {i.key: i for mod in modules for i in mod.items if isinstance(i, Quiz)}
-    policy = CompletionPolicy(
-        require_all_lessons=_bool(value, "require_all_lessons", MANIFEST, out, "completion", default=True),
-        require_quizzes=_choice(
-            value, "require_quizzes", ("all", "final", "none"), MANIFEST, out, "completion", default="all"
-        ),
-        final_quiz=_str(value, "final_quiz", MANIFEST, out, "completion", required=False),
-        evaluation=_str(value, "evaluation", MANIFEST, out, "completion", required=False),
-        gated=_bool(value, "gated", MANIFEST, out, "completion", default=True),
-        min_minutes=_int(value, "min_minutes", MANIFEST, out, "completion"),
-    )
     if policy.final_quiz and policy.final_quiz not in quizzes:
         out.add(
             MANIFEST,
@@ -565,10 +335,6 @@ def _completion(value: Any, modules: list[Module], out: _Collector) -> Completio
         )
     elif policy.evaluation and quizzes[policy.evaluation].kind != "survey":
         out.add(MANIFEST, f'"evaluation" "{policy.evaluation}" must have kind = "survey"', "completion")
-    known = {"require_all_lessons", "require_quizzes", "final_quiz", "evaluation", "gated", "min_minutes"}
-    extra = sorted(set(value) - known)
-    for name in extra:
-        out.add(MANIFEST, f'unknown field "{name}"', "completion")
     return policy
 
 
@@ -633,44 +399,37 @@ def _lesson(
     return Lesson(key, path, title.strip(), minutes, rendered.html, tuple(rendered.citations))
 
 
-QUIZ_FIELDS = {
-    "id",
-    "title",
-    "kind",
-    "intro",
-    "pass_mark",
-    "max_attempts",
-    "attempts_per_set",
-    "lockout_hours",
-    "cooldown_minutes",
-    "time_limit_minutes",
-    "shuffle_questions",
-    "shuffle_options",
-    "draw",
-    "grading_method",
-    "review",
-    "navigation",
-    "questions_per_page",
-    "questions",
-}
+#: every field a quiz file may have (the declaration's)
+QUIZ_FIELDS = frozenset(QUIZ)
+#: the quiz fields that are settings (QuizSettings), shared with the authoring and GIFT import paths
+SETTINGS: dict[str, F] = {name: f for name, f in QUIZ.items() if name in QuizSettings.__dataclass_fields__}
 
 
 def quiz_settings(q: Mapping[str, Any], file: str, out: _Collector) -> QuizSettings:
-    """Validate quiz settings (shared with the authoring and GIFT import paths)."""
+    """Validate quiz settings (shared with the authoring and GIFT import paths); other keys are ignored.
+
+    ``opens_at`` and ``closes_at`` are kept as ISO text (JSON-safe in the item's details): with an offset
+    they are that instant, without one a wall-clock time in the site's time zone, resolved when the rule
+    runs (``lms.quizzes.window``), so the package format itself needs no time zone.
+    """
+    # only ``out.add`` is asked of ``out``, so callers with their own collector keep working
+    values = check(q, SETTINGS, lambda message, where: out.add(file, message, where), open_=True)
+    opens, closes = values.pop("opens_at", None), values.pop("closes_at", None)
+    if opens is not None and closes is not None:
+        if (opens.tzinfo is None) != (closes.tzinfo is None):
+            out.add(
+                file, '"opens_at" and "closes_at" must both have an offset (+01:00) or both none', "closes_at"
+            )
+        elif closes <= opens:
+            out.add(
+                file,
+                f'"closes_at" ({closes.isoformat()}) must be after "opens_at" ({opens.isoformat()})',
+                "closes_at",
+            )
     return QuizSettings(
-        pass_mark=_number(q, "pass_mark", file, out, default=80.0, high=100),
-        max_attempts=_int(q, "max_attempts", file, out),
-        attempts_per_set=_int(q, "attempts_per_set", file, out),
-        lockout_hours=_int(q, "lockout_hours", file, out),
-        cooldown_minutes=_int(q, "cooldown_minutes", file, out),
-        time_limit_minutes=_int(q, "time_limit_minutes", file, out),
-        shuffle_questions=_bool(q, "shuffle_questions", file, out, default=False),
-        shuffle_options=_bool(q, "shuffle_options", file, out, default=True),
-        draw=_int(q, "draw", file, out),
-        grading_method=_choice(q, "grading_method", GRADING_METHODS, file, out, default="highest"),
-        review=_choice(q, "review", REVIEW_POLICIES, file, out, default="answers"),
-        navigation=_choice(q, "navigation", NAVIGATION, file, out, default="one_page"),
-        questions_per_page=_int(q, "questions_per_page", file, out),
+        **values,
+        opens_at=opens.isoformat() if opens is not None else "",
+        closes_at=closes.isoformat() if closes is not None else "",
     )
 
 
@@ -686,19 +445,22 @@ def _quiz(
     q = parse_toml(data, path, out)
     if q is None:
         return None
-    for extra in sorted(set(q) - QUIZ_FIELDS):
-        out.add(path, f'unknown field "{extra}"')
-    key = q.get("id") or path.rsplit("/", 1)[-1].removesuffix(".toml")
-    if not isinstance(key, str) or not KEY.match(key):
-        out.add(path, f'"id" may use letters, digits, "_" and "-" only, not {key!r}')
+    own = {name: f for name, f in QUIZ.items() if name not in SETTINGS and name != "questions"}
+    v = check(q, own, out.reporter(path), others={*SETTINGS, "questions"})
+    if "id" in q and "id" not in v:
+        return None  # reported: other files may not refer to a quiz without a usable id
+    key = v.get("id") or path.rsplit("/", 1)[-1].removesuffix(".toml")
+    if not KEY.match(key):
+        out.add(
+            path, f'the file name must be a valid id (letters, digits, "_" and "-") or give "id", not {key!r}'
+        )
         return None
-    title = _str(q, "title", path, out)
-    kind = _choice(q, "kind", QUIZ_KINDS, path, out, default="quiz")
+    kind = v.get("kind", "quiz")
     settings = quiz_settings(q, path, out)
     if kind == "final":
         settings = _final_review(q, settings, path, out)
     intro = render_markdown(
-        q.get("intro", "") if isinstance(q.get("intro"), str) else "",
+        v.get("intro", ""),
         references=refs,
         base_dir="quizzes",
         media_exists=media_paths.__contains__,
@@ -715,7 +477,7 @@ def _quiz(
         out.add(
             path, '"lockout_hours" needs "attempts_per_set" (the size of a set of attempts)', "lockout_hours"
         )
-    return Quiz(key, path, title, kind, intro.html, settings, tuple(questions))
+    return Quiz(key, path, v.get("title", ""), kind, intro.html, settings, tuple(questions))
 
 
 def _final_review(q: Mapping[str, Any], settings: QuizSettings, path: str, out: _Collector) -> QuizSettings:
@@ -774,17 +536,15 @@ def _questions(
         if not isinstance(spec, dict):
             out.add(path, "must be a table", where)
             continue
-        qkey = spec.get("id", f"q{n}")
-        if not isinstance(qkey, str) or not KEY.match(qkey):
-            out.add(path, f'"id" may use letters, digits, "_" and "-" only, not {qkey!r}', where)
-            continue
+        # the common fields; the question type checks its own (and reports unknown ones)
+        v = check(spec, COMMON_QUESTION, out.reporter(path), where, open_=True)
+        if ("id" in spec and "id" not in v) or "type" not in v or "prompt" not in v:
+            continue  # reported
+        qkey = v.get("id", f"q{n}")
         if qkey in seen:
             out.add(path, f'duplicate question id "{qkey}"', where)
         seen.add(qkey)
-        qtype_name = spec.get("type")
-        if not isinstance(qtype_name, str):
-            out.add(path, '"type" is required (e.g. "single_choice")', where)
-            continue
+        qtype_name = spec["type"]
         if qtype_name not in registry:
             out.add(
                 path,
@@ -799,17 +559,7 @@ def _questions(
             )
         if kind != "survey" and not qtype.graded:
             out.add(path, f'"{qtype_name}" is a survey item; it cannot be used in a graded quiz', where)
-        prompt = spec.get("prompt")
-        if not isinstance(prompt, str) or not prompt.strip():
-            out.add(path, '"prompt" is required', where)
-            continue
-        points = _number(spec, "points", path, out, where, default=1.0, low=0.01, high=1000)
-        tags = spec.get("tags", [])
-        if not isinstance(tags, list) or not all(
-            isinstance(t, str) and t.strip() and len(t) <= 50 for t in tags
-        ):
-            out.add(path, '"tags" must be a list of non-empty texts of at most 50 characters', where)
-        reference = spec.get("reference", "")
+        reference = spec["reference"] if "reference" in v else ""
         if reference and reference not in refs:
             out.add(path, f'reference "{reference}" is not a reference key in course.toml', where)
         for message in qtype.validate({**spec, "id": qkey}):
@@ -820,17 +570,21 @@ def _questions(
             "media_exists": media_paths.__contains__,
             "media_url": media_url,
         }
-        prompt_r = render_markdown(prompt, **render)
-        explanation = spec.get("explanation", "")
-        if not isinstance(explanation, str):
-            out.add(path, '"explanation" must be text', where)
-            explanation = ""
-        expl_r = render_markdown(explanation, **render)
+        # rendered as written (not stripped): the stored HTML and spec stay exactly the author's
+        prompt_r = render_markdown(spec["prompt"], **render)
+        expl_r = render_markdown(spec["explanation"] if "explanation" in v else "", **render)
         for problem in prompt_r.problems + expl_r.problems:
             out.add(path, problem, where)
         result.append(
             QuestionDef(
-                qkey, qtype_name, n, points, prompt_r.html, expl_r.html, reference, {**spec, "id": qkey}
+                qkey,
+                qtype_name,
+                n,
+                v.get("points", 1.0),
+                prompt_r.html,
+                expl_r.html,
+                reference,
+                {**spec, "id": qkey},
             )
         )
     return result

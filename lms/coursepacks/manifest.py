@@ -118,12 +118,18 @@ class QuizSettings:
     navigation: str = "one_page"
     #: one_page navigation split into pages of this many questions (0: all on one page)
     questions_per_page: int = 0
+    #: the first moment an attempt may start, as ISO text ("": always open); with an offset it is that
+    #: instant, without one a wall-clock time in the site's time zone (see lms.quizzes.window)
+    opens_at: str = ""
+    #: after this moment no attempt starts and open attempts are submitted (same form; "": never closes)
+    closes_at: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        # questions_per_page is left out while unset, so quizzes synced before it existed keep their hash.
+        # Settings added later are left out while unset: quizzes synced before they existed keep their hash.
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        if not out["questions_per_page"]:
-            del out["questions_per_page"]
+        for name in ("questions_per_page", "opens_at", "closes_at"):
+            if not out[name]:
+                del out[name]
         return out
 
 

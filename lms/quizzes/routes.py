@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -25,6 +27,8 @@ from lms.catalog.services import get_enrolment
 from lms.extensions import db, limiter
 from lms.plugins import QuestionTypeRegistry
 from lms.quizzes import grading, services
+from lms.quizzes.window import closed_by_window, in_words, quiz_window
+from lms.templating import site_zone
 from lms.timeutil import utcnow
 
 bp = Blueprint("quizzes", __name__)
@@ -36,6 +40,11 @@ def _registry() -> QuestionTypeRegistry:
 
 def _grace() -> int:
     return int(current_app.config.get("QUIZ_GRACE_SECONDS", 5))
+
+
+def _zone() -> tzinfo:
+    """The site's time zone (LMS_TIMEZONE): quiz open/close times without an offset are read in it."""
+    return site_zone(current_app.config.get("TIMEZONE", "UTC"))
 
 
 def _enrolled_quiz_or_redirect(slug: str, key: str) -> tuple:
@@ -57,8 +66,9 @@ def start(slug: str, key: str) -> str | Response:
     if gate is not None:
         return gate
     quiz, item, _version = found
-    info = services.overview(current_user.id, course, quiz, item, _registry())
-    return render_template("quizzes/start.html", course=course, info=info, form=FlaskForm())
+    info = services.overview(current_user.id, course, quiz, item, _registry(), zone=_zone())
+    when = partial(in_words, zone=_zone())
+    return render_template("quizzes/start.html", course=course, info=info, form=FlaskForm(), when=when)
 
 
 @bp.post("/courses/<slug>/quizzes/<key>/start")
@@ -71,7 +81,7 @@ def begin(slug: str, key: str) -> Response:
         abort(400)
     quiz, _item, _version = found
     try:
-        attempt = services.start_attempt(current_user.id, course, quiz, _registry())
+        attempt = services.start_attempt(current_user.id, course, quiz, _registry(), zone=_zone())
     except services.QuizError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
@@ -101,9 +111,17 @@ def _closed_reason(ctx: services.AttemptContext) -> str | None:
 def attempt(attempt_id: int) -> str | Response:
     ctx = _own_or_404(attempt_id)
     attempt = ctx.attempt
+    # read before a submission below commits (and expires the attempt's loaded quiz)
+    ended_by_close = closed_by_window(attempt.deadline_at, quiz_window(attempt.quiz.settings, _zone()))
     if services.finish_if_expired(attempt, _registry(), grace_seconds=_grace()):
         db.session.commit()
-        flash("Time is up. Your attempt was submitted with the answers saved in time.", "info")
+        if ended_by_close:
+            flash(
+                "The quiz has closed. Your attempt was submitted with the answers saved before it closed.",
+                "info",
+            )
+        else:
+            flash("Time is up. Your attempt was submitted with the answers saved in time.", "info")
     if attempt.submitted:
         return redirect(url_for("quizzes.review", attempt_id=attempt.id))
     if (reason := _closed_reason(ctx)) is not None:
@@ -132,8 +150,25 @@ def attempt(attempt_id: int) -> str | Response:
         registry=_registry(),
         form=FlaskForm(),
         unanswered=sum(1 for v in views if not v.answered),
-        seconds_left=int((attempt.deadline_at - utcnow()).total_seconds()) if attempt.deadline_at else None,
+        **_time_left(attempt),
     )
+
+
+#: a deadline set by the quiz's closing time shows as a countdown only from this many seconds before it
+CLOSE_COUNTDOWN_SECONDS = 24 * 3600
+
+
+def _time_left(attempt: Any) -> dict[str, Any]:
+    """The attempt page's timer: seconds to the deadline, or, when the deadline is a closing time more than a
+    day away, the closing time in words (a countdown of weeks helps nobody)."""
+    if attempt.deadline_at is None:
+        return {"seconds_left": None, "closes_in_words": ""}
+    seconds = int((attempt.deadline_at - utcnow()).total_seconds())
+    if seconds > CLOSE_COUNTDOWN_SECONDS and closed_by_window(
+        attempt.deadline_at, quiz_window(attempt.quiz.settings, _zone())
+    ):
+        return {"seconds_left": None, "closes_in_words": in_words(attempt.deadline_at, _zone())}
+    return {"seconds_left": seconds, "closes_in_words": ""}
 
 
 @bp.post("/attempts/<int(max=2147483647):attempt_id>/save")
@@ -216,7 +251,7 @@ def review(attempt_id: int) -> str | Response:
     found = services.current_quiz(course, attempt.quiz_key)
     item = found[1] if found else None
     quiz = attempt.quiz
-    info = services.overview(current_user.id, course, quiz, item, _registry()) if item else None
+    info = services.overview(current_user.id, course, quiz, item, _registry(), zone=_zone()) if item else None
     level = grading.review_level(
         quiz.settings.get("review", "answers"), passed_quiz=bool(info and info.passed)
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
@@ -27,6 +27,7 @@ from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
 from lms.qtypes.base import Grade, is_blank
 from lms.quizzes import grading
 from lms.quizzes.models import Attempt, AttemptAnswer, AttemptGrant, Question, Quiz, TimeExtension
+from lms.quizzes.window import Window, capped_deadline, closed_reason, quiz_window
 from lms.timeutil import utcnow
 
 
@@ -47,6 +48,8 @@ class QuizOverview:
     question_count: int
     #: required items still to do before this (gated) quiz opens, in syllabus order
     blocking: list[SyllabusItem] = field(default_factory=list)
+    #: when the quiz opens and closes (naive UTC; unbounded when the quiz sets neither)
+    window: Window = field(default_factory=Window)
 
 
 def current_quiz(course: Course, key: str) -> tuple[Quiz, Item, CourseVersion] | None:
@@ -112,7 +115,9 @@ def overview(
     item: Item,
     registry: QuestionTypeRegistry,
     now: datetime | None = None,
+    zone: tzinfo = UTC,
 ) -> QuizOverview:
+    """What the quiz's start page shows; ``zone`` is the site's time zone (quiz dates without an offset)."""
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
     # Limits, cooldowns and the grade count per edition: only this version's quiz's attempts.
@@ -146,6 +151,10 @@ def overview(
     blocking = gate_blockers(user_id, course, quiz) if in_progress is None else []
     if blocking and check.allowed:
         check = grading.StartCheck(False, gate_message(blocking), None, check.attempts_left)
+    bounds = quiz_window(settings, zone)
+    if check.allowed and (closed := closed_reason(bounds, now, zone)):
+        opens_later = bounds.opens if bounds.opens and now < bounds.opens else None
+        check = grading.StartCheck(False, closed, opens_later, check.attempts_left)
     return QuizOverview(
         quiz,
         item,
@@ -157,6 +166,7 @@ def overview(
         sorted(t for t in types if t not in registry),
         count,
         blocking,
+        bounds,
     )
 
 
@@ -179,8 +189,13 @@ def start_attempt(
     registry: QuestionTypeRegistry,
     now: datetime | None = None,
     seed: int | None = None,
+    zone: tzinfo = UTC,
 ) -> Attempt:
-    """Start (or resume) the learner's attempt. Raises QuizError when the rules forbid a new one."""
+    """Start (or resume) the learner's attempt. Raises QuizError when the rules forbid a new one.
+
+    Outside the quiz's open/close window nothing starts; inside it, the deadline is capped at the closing
+    time, so the time-limit path submits the attempt when the quiz closes.
+    """
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
     open_attempt = next((a for a in attempts if a.is_open), None)
@@ -198,6 +213,9 @@ def start_attempt(
     submitted = [a.submitted_at for a in attempts if a.submitted and a.submitted_at and a.quiz_id == quiz.id]
     if not quiz.graded and submitted:
         raise QuizError("You have already submitted this evaluation.")
+    bounds = quiz_window(quiz.settings, zone)
+    if closed := closed_reason(bounds, now, zone):
+        raise QuizError(closed)
     blocking = gate_blockers(user_id, course, quiz)
     if blocking:
         raise QuizError(gate_message(blocking))
@@ -227,7 +245,7 @@ def start_attempt(
         number=(max((a.number for a in attempts), default=0) + 1),
         seed=seed,
         started_at=now,
-        deadline_at=now + timedelta(minutes=limit) if limit else None,
+        deadline_at=capped_deadline(now + timedelta(minutes=limit) if limit else None, bounds),
     )
     try:
         with db.session.begin_nested():

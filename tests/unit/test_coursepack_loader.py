@@ -383,3 +383,102 @@ def test_finals_show_answers_only_after_a_pass(tmp_path, registry):
             f"quizzes/final.toml: review: a final may not show {policy} to a learner who has not passed: "
             'use "after_pass" (or "score" or "never")'
         ]
+
+
+# Quiz open and close dates.
+
+
+def _quiz_with(tmp_path, settings: str):
+    folder = write_package(tmp_path)
+    (folder / "quizzes" / "check.toml").write_text(
+        QUIZ.replace('kind = "quiz"', f'kind = "quiz"\n{settings}')
+    )
+    return folder
+
+
+def _check_settings(folder, registry):
+    pkg = load_package(read_folder(folder), registry).package
+    return next(q for q in pkg.quizzes() if q.key == "check").settings
+
+
+def test_open_and_close_dates_with_an_offset_are_kept_as_that_instant(tmp_path, registry):
+    folder = _quiz_with(tmp_path, "opens_at = 2026-12-01T09:00:00+01:00\ncloses_at = 2026-12-08T17:00:00Z")
+    settings = _check_settings(folder, registry)
+    assert (settings.opens_at, settings.closes_at) == (
+        "2026-12-01T09:00:00+01:00",
+        "2026-12-08T17:00:00+00:00",
+    )
+    assert settings.as_dict()["opens_at"] == "2026-12-01T09:00:00+01:00"  # JSON-safe in the item's details
+
+
+def test_open_and_close_dates_without_an_offset_stay_wall_clock_times(tmp_path, registry):
+    folder = _quiz_with(tmp_path, "opens_at = 2026-12-01T09:00:00\ncloses_at = 2026-12-08T17:30:00")
+    settings = _check_settings(folder, registry)
+    assert (settings.opens_at, settings.closes_at) == ("2026-12-01T09:00:00", "2026-12-08T17:30:00")
+
+
+def test_open_and_close_dates_may_be_iso_text_as_json_and_exports_write_them(tmp_path, registry):
+    folder = _quiz_with(tmp_path, 'opens_at = "2026-12-01T09:00:00"\ncloses_at = "2026-12-08T17:00:00"')
+    settings = _check_settings(folder, registry)
+    assert (settings.opens_at, settings.closes_at) == ("2026-12-01T09:00:00", "2026-12-08T17:00:00")
+
+
+def test_unset_dates_leave_the_quiz_settings_and_hash_as_before(tmp_path, registry):
+    settings = _check_settings(write_package(tmp_path), registry)
+    assert settings.opens_at == settings.closes_at == ""
+    assert "opens_at" not in settings.as_dict() and "closes_at" not in settings.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        (
+            'opens_at = "2026-12-01 09:00"',
+            'quizzes/check.toml: "opens_at" must be a date and time such as 2026-12-01T09:00:00 '
+            "(in the site's time zone) or 2026-12-01T09:00:00+01:00, not '2026-12-01 09:00'",
+        ),
+        (
+            "closes_at = 2026-12-08",
+            'quizzes/check.toml: "closes_at" must be a date and time such as 2026-12-01T09:00:00 '
+            "(in the site's time zone) or 2026-12-01T09:00:00+01:00, not 2026-12-08",
+        ),
+        (
+            "opens_at = 2026-12-08T09:00:00\ncloses_at = 2026-12-01T09:00:00",
+            'quizzes/check.toml: closes_at: "closes_at" (2026-12-01T09:00:00) must be after "opens_at" '
+            "(2026-12-08T09:00:00)",
+        ),
+        (
+            "opens_at = 2026-12-01T10:00:00+02:00\ncloses_at = 2026-12-01T08:00:00Z",
+            'quizzes/check.toml: closes_at: "closes_at" (2026-12-01T08:00:00+00:00) must be after "opens_at" '
+            "(2026-12-01T10:00:00+02:00)",
+        ),
+        (
+            "opens_at = 2026-12-01T09:00:00\ncloses_at = 2026-12-08T09:00:00Z",
+            'quizzes/check.toml: closes_at: "opens_at" and "closes_at" must both have an offset (+01:00) or '
+            "both none",
+        ),
+    ],
+    ids=["text", "date-only", "close-before-open", "equal-instants", "mixed-forms"],
+)
+def test_bad_open_and_close_dates_name_the_file_and_field(tmp_path, registry, settings, problem):
+    assert problems_of(_quiz_with(tmp_path, settings), registry) == [problem]
+
+
+def test_every_table_is_checked_against_the_declaration(tmp_path, registry):
+    """Tables the hand-written checks used to let through: unknown keys in [[faculty]] and [[modules]], a
+    quiz intro that is not text, a question title that is not text."""
+    folder = write_package(tmp_path)
+    text = (folder / "course.toml").read_text()
+    text = text.replace('role = "Author"', 'role = "Author"\nemail = "x@example.org"')
+    text = text.replace('title = "Module one"', 'title = "Module one"\nhidden = true')
+    (folder / "course.toml").write_text(text)
+    quiz = QUIZ.replace("pass_mark = 50", "pass_mark = 50\nintro = 5").replace(
+        'id = "q2"', 'id = "q2"\ntitle = 3'
+    )
+    (folder / "quizzes" / "check.toml").write_text(quiz)
+    assert problems_of(folder, registry) == [
+        'course.toml: faculty 1: unknown field "email"',
+        'course.toml: modules 1: unknown field "hidden"',
+        'quizzes/check.toml: "intro" must be text, not 5',
+        'quizzes/check.toml: question 2: "title" must be text, not 3',
+    ]

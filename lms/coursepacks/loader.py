@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from lms.coursepacks.manifest import (
@@ -651,6 +651,8 @@ QUIZ_FIELDS = {
     "review",
     "navigation",
     "questions_per_page",
+    "opens_at",
+    "closes_at",
     "questions",
 }
 
@@ -671,7 +673,20 @@ def quiz_settings(q: Mapping[str, Any], file: str, out: _Collector) -> QuizSetti
         review=_choice(q, "review", REVIEW_POLICIES, file, out, default="answers"),
         navigation=_choice(q, "navigation", NAVIGATION, file, out, default="one_page"),
         questions_per_page=_int(q, "questions_per_page", file, out),
+        opens_at=_moment(q, "opens_at", file, out),
+        closes_at=_moment(q, "closes_at", file, out),
     )
+
+
+def _moment(d: Mapping[str, Any], key: str, file: str, out: _Collector) -> datetime | None:
+    """A TOML date-time (minimal: accepted and kept; the schema-driven loader gives it its full rules)."""
+    value = d.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        out.add(file, f'"{key}" must be a TOML date-time such as 2027-03-01T09:00:00+01:00, not {value!r}')
+        return None
+    return value
 
 
 def _quiz(

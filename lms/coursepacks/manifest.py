@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from lms.coursepacks.timing import course_minutes, quiz_minutes
@@ -118,12 +118,20 @@ class QuizSettings:
     navigation: str = "one_page"
     #: one_page navigation split into pages of this many questions (0: all on one page)
     questions_per_page: int = 0
+    #: the quiz opens and closes at these moments (TOML date-times; None: always open)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        # questions_per_page is left out while unset, so quizzes synced before it existed keep their hash.
+        # Settings added later are left out while unset, so quizzes synced before them keep their hash.
         out = {name: getattr(self, name) for name in self.__dataclass_fields__}
         if not out["questions_per_page"]:
             del out["questions_per_page"]
+        for name in ("opens_at", "closes_at"):
+            if out[name] is None:
+                del out[name]
+            else:
+                out[name] = out[name].isoformat()  # stored as JSON
         return out
 
 

@@ -177,6 +177,16 @@ QUIZ: dict[str, F] = {
     "review": choice(REVIEW_POLICIES),
     "navigation": choice(NAVIGATION),
     "questions_per_page": integer("Questions per page with one_page navigation (0: all on one page)."),
+    "opens_at": F(
+        {"type": "string", "format": "date-time"},
+        False,
+        "First moment an attempt may start (a TOML date-time; without an offset, in the site's time zone).",
+    ),
+    "closes_at": F(
+        {"type": "string", "format": "date-time"},
+        False,
+        "After this moment no attempt starts and open attempts are submitted (same form as opens_at).",
+    ),
     "questions": anything("The questions.", required=True),  # replaced by the question schema below
 }
 

@@ -39,6 +39,16 @@ AUTHORING_FIELDS = [
     "quiz_key",
     "settings",
     "module",
+    "action",
+    "faculty-0-name",
+    "faculty-0-remove",
+    "references-0-key",
+    "completion-require_quizzes",
+    "completion-min_minutes",
+    "pass_mark",
+    "opens_at",
+    "closes_at",
+    "specialties",
     "prompt",
     "apply",
 ]
@@ -99,12 +109,14 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
             "question",
             "quiz_settings",
             "regrade_quiz",
+            "revoke_invitation",
             "start_draft",
             "try_quiz",
             "upload_image",
         )
     },
     "authoring.new_course": ("educator", ["slug", "title"]),
+    "authoring.invitation": ("learner", []),
 }
 #: POST endpoints deliberately left out, with the reason
 EXCLUDED = {
@@ -183,6 +195,8 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
             for name in FORMS
             if name.startswith("authoring.") and name != "authoring.new_course"
         },
+        "authoring.revoke_invitation": {"slug": "test-course", "invitation_id": 1},
+        "authoring.invitation": {"token": "no-such-token"},
     }.get(endpoint, {})
     with app.test_request_context():
         from flask import url_for

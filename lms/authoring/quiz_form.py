@@ -94,6 +94,16 @@ def to_offset(local: datetime, zone: ZoneInfo) -> datetime | None:
     return aware if back == local.replace(second=0, microsecond=0) else None
 
 
+def _moment_error(local: datetime, zone: ZoneInfo) -> tuple[datetime | None, str]:
+    """(aware date-time, "") or (None, what is wrong) for a typed wall-clock time."""
+    if not 2000 <= local.year <= 2200:
+        return None, "give a year between 2000 and 2200"
+    aware = to_offset(local, zone)
+    if aware is None:
+        return None, f"{local:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks go forward)"
+    return aware, ""
+
+
 def form_data(doc: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name in field_names():
@@ -121,11 +131,9 @@ def apply(form: Any, doc: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any
         if name in MOMENTS:
             if value is None:
                 continue
-            aware = to_offset(value, zone)
+            aware, problem = _moment_error(value, zone)
             if aware is None:
-                errors[name] = [
-                    f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks go forward)"
-                ]
+                errors[name] = [problem]
                 continue
             settings[name] = aware
         elif kind == "boolean":

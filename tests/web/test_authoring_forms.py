@@ -275,6 +275,8 @@ def test_quiz_settings_errors_next_to_the_field(app, client, auth):
     assert skipped.status_code == 400 and "does not exist in Europe/Berlin" in _error(
         skipped.data.decode(), "opens_at"
     )
+    ancient = client.post(url, data={**data, "opens_at": ["0001-01-01T00:00"]})
+    assert ancient.status_code == 400 and "year between" in _error(ancient.data.decode(), "opens_at")
     empty_title = client.post(url, data={**data, "title": [""]})
     assert "required" in _error(empty_title.data.decode(), "title")
     # a validator problem (lockout without sets) is shown next to its field once saved

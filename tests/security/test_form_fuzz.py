@@ -28,6 +28,7 @@ def _zip(folder) -> bytes:
 
     return authoring.export_zip(read_folder(folder).files, "test-course")
 
+
 PROFILE = ["full_name", "profession", "specialty", "country", "licence_number"]
 #: the authoring forms' field names (each form reads the ones it has)
 AUTHORING_FIELDS = [

@@ -25,16 +25,14 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.authoring import schema_fields as sf
 from lms.coursepacks import schema
-from lms.coursepacks.manifest import PROFESSION_KEYS, Problem
+from lms.coursepacks.manifest import Problem
 from lms.forms import select_choices
 from lms.specialties import SPECIALTIES
 
@@ -111,34 +109,55 @@ def _completion_form() -> type[Form]:
 CompletionForm = _completion_form()
 
 
+def _doc(name: str, table: str | None = None) -> str:
+    """A field's help text from the package format's declaration (one place for the loader, docs, forms)."""
+    if table is None:
+        return schema.COURSE[name].doc
+    return sf.row_props(schema.COURSE[table])[name][2]
+
+
 class ManifestForm(FlaskForm):
     base_hash = HiddenField()
-    title = StringField("Title", validators=[DataRequired()])
-    edition = StringField("Edition", validators=[DataRequired()], description="e.g. 2026.1")
-    summary = TextAreaField("Summary", validators=[DataRequired()])
-    audience = SelectMultipleField(
-        "Audience",
-        choices=select_choices((k, k.replace("_", " ").capitalize()) for k in PROFESSION_KEYS),
-        option_widget=CheckboxInput(),
-        widget=ListWidget(prefix_label=False),
-    )
+    title = StringField("Title", validators=[DataRequired()], description=_doc("title"))
+    edition = StringField("Edition", validators=[DataRequired()], description=_doc("edition"))
+    summary = TextAreaField("Summary", validators=[DataRequired()], description=_doc("summary"))
+    audience = sf.field_for("audience", *sf.prop(schema.COURSE, "audience"))
     specialties = sf.checkboxes(
         "Specialties", [(s, s) for s in SPECIALTIES], "Tick every specialty the course is for."
     )
-    objectives = TextAreaField("Learning objectives (one per line)")
-    estimated_minutes = IntegerField("Estimated minutes", validators=[DataRequired(), NumberRange(min=1)])
-    how_to_participate = TextAreaField("How to participate", validators=[Optional()])
+    objectives = TextAreaField("Learning objectives (one per line)", description=_doc("objectives"))
+    estimated_minutes = IntegerField(
+        "Estimated minutes",
+        validators=[DataRequired(), NumberRange(min=1)],
+        description=_doc("estimated_minutes"),
+    )
+    how_to_participate = TextAreaField(
+        "How to participate", validators=[Optional()], description=_doc("how_to_participate")
+    )
     credit_hours = DecimalField(
-        "Credit hours", places=2, validators=[Optional(), NumberRange(min=0, max=100)]
+        "Credit hours",
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description=_doc("hours", "credit"),
     )
     accredited = BooleanField("Accredited activity (designates accredited credit)")
-    credit_type = StringField("Credit type", validators=[Optional()])
-    credit_statement = TextAreaField("Credit designation statement", validators=[Optional()])
+    credit_type = StringField("Credit type", validators=[Optional()], description=_doc("type", "credit"))
+    credit_statement = TextAreaField(
+        "Credit designation statement", validators=[Optional()], description=_doc("statement", "credit")
+    )
     accreditation = TextAreaField("Accreditation statement", validators=[Optional()])
-    release = DateField("Release date", validators=[DataRequired()])
-    last_review = DateField("Last review", validators=[DataRequired()])
-    expiry = DateField("Expiry (credit ends)", validators=[DataRequired()])
-    validity_months = IntegerField("Certificate validity (months, 0 = no expiry)", validators=[Optional()])
+    release = DateField("Release date", validators=[DataRequired()], description=_doc("release", "dates"))
+    last_review = DateField(
+        "Last review", validators=[DataRequired()], description=_doc("last_review", "dates")
+    )
+    expiry = DateField(
+        "Expiry (credit ends)", validators=[DataRequired()], description=_doc("expiry", "dates")
+    )
+    validity_months = IntegerField(
+        "Certificate validity (months)",
+        validators=[Optional()],
+        description=_doc("validity_months", "certificate"),
+    )
     faculty = FieldList(FormField(FacultyRow), "Faculty and disclosures", min_entries=0)
     references = FieldList(FormField(ReferenceRow), "References", min_entries=0)
     completion = FormField(CompletionForm, "Completion policy")

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
@@ -164,8 +165,6 @@ def rearranged(formdata: Any, action: str, lists: Iterable[str]) -> Any:
     """The posted form data with one row action applied, rows renumbered 0..n-1, so the re-rendered form
     keeps everything typed: ``add-LIST`` appends an empty row, ``up-LIST-I``/``down-LIST-I`` move row I,
     and rows whose "remove" box is ticked are dropped. Works on the raw data, before any validation."""
-    from werkzeug.datastructures import MultiDict
-
     lists = set(lists)
     rows: dict[str, dict[int, list[tuple[str, str]]]] = {name: {} for name in lists}
     out = MultiDict()

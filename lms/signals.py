@@ -17,3 +17,7 @@ item_completed = _signals.signal("item-completed")
 #: a learner left a course: ``sender`` is the Course; ``user_id`` and ``now`` are passed as keywords.
 #: The quizzes area freezes the learner's open attempts in that course.
 course_left = _signals.signal("course-left")
+#: an account's email address was confirmed for the first time (registration finished): ``sender`` is the
+#: User; ``now`` is passed as a keyword. The authoring area turns pending co-author invitations to that
+#: address into co-authorships.
+email_confirmed = _signals.signal("email-confirmed")

@@ -30,6 +30,7 @@ from lms.auth.models import (
     UserSession,
 )
 from lms.extensions import db
+from lms.signals import email_confirmed
 from lms.specialties import normalise_specialty
 from lms.timeutil import utcnow
 
@@ -229,6 +230,8 @@ def confirm_email(token: str, now: datetime) -> User:
     if row.user.email_confirmed_at is None:
         row.user.email_confirmed_at = now
         audit(row.user, "email_confirmed", "user", row.user.id, "")
+        db.session.flush()
+        email_confirmed.send(row.user, now=now)  # e.g. pending co-author invitations to this address
     db.session.flush()
     return row.user
 

@@ -80,3 +80,29 @@ class RegradeFlag(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None]
+
+
+class CoauthorInvitation(db.Model):
+    """An owner's invitation to co-author a course, sent to an email that has no account yet.
+
+    Only the SHA-256 of the mailed token is stored. The invitation is accepted when an account with that
+    email confirms its address (registration) or follows the link signed in; it is then marked accepted,
+    never deleted, so the staff history stays readable. Revoked or expired invitations give nothing.
+    """
+
+    __tablename__ = "coauthor_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    #: SHA-256 of the token in the mailed link (null until the mail job issues it)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None]
+
+    def pending(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and now < self.expires_at

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from lms.auth.permissions import role_required
+from lms.authoring import invitations
 from lms.authoring import services as svc
 from lms.authoring.forms import (
     ActionForm,
@@ -33,9 +34,16 @@ from lms.coursepacks.markdown import render_markdown
 from lms.coursepacks.reader import MEDIA_SUFFIXES
 from lms.coursepacks.sources import bundled_packages, entry_point_packages
 from lms.extensions import db
+from lms.signals import email_confirmed
 from lms.timeutil import utcnow
 
 bp = Blueprint("authoring", __name__)
+
+
+@bp.record_once
+def _subscribe(_state: Any) -> None:
+    # Registration finishing (email confirmed) turns waiting co-author invitations into co-authorships.
+    email_confirmed.connect(invitations.on_email_confirmed)  # blinker keeps one connection per receiver
 
 
 @bp.after_request
@@ -124,6 +132,8 @@ def _course_page(course: Course, role: str, status: int = 200, **forms: Any) -> 
         "states": svc.course_states(course, draft, version, utcnow().date()),
         "staff": course_staff(course),
         "can_manage_staff": svc.can_manage_staff(current_user, course),
+        "invitations": invitations.waiting(course) if svc.can_manage_staff(current_user, course) else [],
+        "now": utcnow(),
         "publish_form": forms.get("publish_form") or PublishForm(),
         "image_form": forms.get("image_form") or ImageForm(),
         "import_form": forms.get("import_form") or ImportForm(),
@@ -364,21 +374,71 @@ def publish(slug: str) -> Any:
 @bp.post("/<slug>/staff")
 @login_required
 def invite(slug: str) -> Any:
+    """Invite a co-author by email: an existing account is added at once, a new address gets a link."""
     course, role = course_or_404(slug)
     if not svc.can_manage_staff(current_user, course):
         abort(403)
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            user = svc.invite_coauthor(course, form.email.data, utcnow())
+            result = invitations.invite(course, form.email.data, current_user, utcnow())
         except svc.AuthoringError as exc:
             db.session.rollback()
             form.email.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"{user.email} is now a co-author.", "success")
+            if result.added:
+                flash(f"{result.email} is now a co-author; we have emailed them.", "success")
+            else:
+                flash(
+                    f"No account uses {result.email} yet: we have emailed an invitation. They become a "
+                    "co-author when they register with that address (or follow the link signed in).",
+                    "success",
+                )
             return redirect(url_for("authoring.course", slug=slug))
     return _course_page(course, role, 400, invite_form=form)
+
+
+@bp.post("/<slug>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke_invitation(slug: str, invitation_id: int) -> Any:
+    course, _role = course_or_404(slug)
+    if not svc.can_manage_staff(current_user, course):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    invitation = invitations.revoke(course, invitation_id, current_user, utcnow())
+    if invitation is None:
+        abort(404)
+    db.session.commit()
+    flash(f"The invitation to {invitation.email} was withdrawn; its link no longer works.", "success")
+    return redirect(url_for("authoring.course", slug=slug))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    """The mailed link. Signed out: how to register or sign in with the invited address. Signed in with that
+    address: accept. Signed in as anyone else, or a revoked, expired or unknown link: 404, nothing changes."""
+    now = utcnow()
+    found = invitations.find(token, now)
+    signed_in = current_user.is_authenticated
+    if found is not None and signed_in and current_user.email != found.email:
+        found = None
+    form = ActionForm()
+    if found is not None and signed_in and request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        course = invitations.accept(found, current_user, now)
+        if course is None:
+            abort(404)
+        db.session.commit()
+        flash(f"You are now a co-author of {course.title or course.slug}.", "success")
+        return redirect(url_for("authoring.course", slug=course.slug))
+    course = db.session.get(Course, found.course_id) if found is not None else None
+    status = 404 if found is None or (request.method == "POST" and not signed_in) else 200
+    return render_template(
+        "authoring/invitation.html", invitation=found, course=course, token=token, form=form
+    ), status
 
 
 @bp.get("/<slug>/export.zip")

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.authoring.models import CourseDraft, CoursePublication, encode_files
 from lms.catalog.models import Course, CourseStaff, CourseVersion, Item
-from lms.catalog.services import StaffError, add_staff, staff_role
+from lms.catalog.services import add_staff, staff_role
 from lms.catalog.sync import SyncError, store_package
 from lms.coursepacks.currency import review_overdue
 from lms.coursepacks.loader import SLUG, LoadResult, load_package, package_checksum
@@ -480,26 +480,6 @@ def import_package(
         _lock(draft)
         _write(draft, dict(files.files), user, now)
     return course, draft
-
-
-# -- staff ----------------------------------------------------------------------------------------------
-
-
-def invite_coauthor(course: Course, email: str, now: datetime) -> User:
-    """Make the educator with this email a co-author (the account must exist and hold the educator role)."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise AuthoringError(
-            f"no account uses {email.strip()}; ask them to register first",
-            [Problem("email", "unknown account")],
-        )
-    if staff_role(user, course) == "owner":
-        raise AuthoringError(f"{user.email} already owns this course", [Problem("email", "owner")])
-    try:
-        add_staff(course, user, "coauthor", now)
-    except StaffError as exc:
-        raise AuthoringError(str(exc), [Problem("email", str(exc))]) from exc
-    return user
 
 
 # -- history --------------------------------------------------------------------------------------------

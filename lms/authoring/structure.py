@@ -119,17 +119,6 @@ def settings_of(quiz: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in quiz.items() if k != "questions"}
 
 
-def with_settings(quiz: Mapping[str, Any], settings_toml: str) -> dict[str, Any]:
-    """The quiz with its settings (everything but the questions) replaced by ``settings_toml``."""
-    try:
-        settings = tomllib.loads(settings_toml)
-    except tomllib.TOMLDecodeError as exc:
-        raise StructureError(f"invalid TOML: {exc}", "settings") from exc
-    if "questions" in settings:
-        raise StructureError("questions are edited one by one below, not here", "settings")
-    return {**settings, "questions": questions_of(quiz)}
-
-
 #: Common question fields on every generated form, in order; the type's own fields follow.
 TEXT_FIELDS = ("prompt", "explanation")
 LINE_FIELDS = ("id", "reference")

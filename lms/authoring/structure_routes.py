@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -20,6 +20,8 @@ from lms.auth.permissions import role_required
 from lms.auth.services import get_user_by_email
 from lms.authoring import manifest_form as mf
 from lms.authoring import preview, questions, regrade
+from lms.authoring import quiz_form as qf
+from lms.authoring import schema_fields as sf
 from lms.authoring import services as svc
 from lms.authoring import structure as st
 from lms.authoring.forms import ActionForm
@@ -28,6 +30,7 @@ from lms.extensions import db
 from lms.forms import select_choices
 from lms.plugins import UnknownQuestionType
 from lms.quizzes.services import GrantError, grant_attempt
+from lms.templating import site_zone
 from lms.timeutil import utcnow
 
 MANIFEST = "course.toml"
@@ -61,14 +64,6 @@ class AddItemForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired()])
 
 
-class SettingsForm(FlaskForm):
-    base_hash = HiddenField()
-    settings = TextAreaField(
-        "Quiz settings (TOML)",
-        description="title, kind, pass_mark, time limit, attempts, open and close dates, per page, draw…",
-    )
-
-
 class QuestionMoveForm(FlaskForm):
     base_hash = HiddenField()
     index = IntegerField(validators=[InputRequired()])
@@ -97,6 +92,40 @@ def _save(draft: Any, path: str, data: bytes, base_hash: str) -> str | None:
         return str(exc)
     db.session.commit()
     return None
+
+
+class Conflict:
+    """Both versions after a refused save of a structured form: the form keeps what this educator typed;
+    ``theirs`` is the file as the other educator saved it, and the form's base_hash now points at it, so
+    saving again (after merging) deliberately replaces it."""
+
+    def __init__(self, path: str, theirs: bytes | None) -> None:
+        self.path = path
+        self.theirs = theirs.decode("utf-8", "replace") if theirs is not None else ""
+
+    MESSAGE = (
+        "Someone else saved {path} after you opened this page, so nothing was saved. Your version is in the "
+        "form; theirs is shown below. Merge what you need and save again."
+    )
+
+
+def _save_form(draft: Any, path: str, data: bytes, form: Any) -> tuple[str | None, Conflict | None]:
+    """Save a structured form's file in one transaction: (refusal message, conflict) — both None if saved."""
+    try:
+        svc.save_file(draft, path, data, form.base_hash.data or "", current_user, utcnow())
+    except svc.EditConflict as conflict:
+        db.session.rollback()
+        form.base_hash.data = svc.file_hash(conflict.theirs)
+        return Conflict.MESSAGE.format(path=path), Conflict(path, conflict.theirs)
+    except svc.AuthoringError as exc:
+        db.session.rollback()
+        return str(exc), None
+    db.session.commit()
+    return None, None
+
+
+def _zone() -> Any:
+    return site_zone(str(current_app.config.get("TIMEZONE") or "UTC"))
 
 
 @bp.get("/<slug>/structure")
@@ -233,13 +262,23 @@ def quiz(slug: str) -> Any:
     return _quiz_page(course, draft, path)
 
 
-def _quiz_page(course: Any, draft: Any, path: str, status: int = 200, settings_form: Any = None) -> Any:
+def _quiz_page(
+    course: Any,
+    draft: Any,
+    path: str,
+    status: int = 200,
+    settings_form: Any = None,
+    conflict: Conflict | None = None,
+) -> Any:
     doc = _quiz_or_404(draft, path)
     base = svc.file_hash(draft.files[path])
+    zone = _zone()
+    problems = []
     if settings_form is None:
-        settings_form = SettingsForm(
-            formdata=None, base_hash=base, settings=st.tomlwrite.dumps(st.settings_of(doc))
+        settings_form = qf.QuizSettingsForm(
+            formdata=None, data={**qf.form_data(doc, zone), "base_hash": base}
         )
+        problems = _place_quiz_problems(course, draft, path, settings_form)
     return render_template(
         "authoring/quiz.html",
         course=course,
@@ -248,10 +287,28 @@ def _quiz_page(course: Any, draft: Any, path: str, status: int = 200, settings_f
         base=base,
         types=_registry().items(),
         settings_form=settings_form,
+        settings_fields=[getattr(settings_form, n) for n in qf.field_names()],
+        zone=zone.key,
+        conflict=conflict,
+        problems=problems,
         bank=[(r.key, r.category, r.type) for r in questions.bank_rows(course)],
         bank_form=BankPickForm(formdata=None),
         move_form=QuestionMoveForm(formdata=None),
     ), status
+
+
+def _place_quiz_problems(course: Any, draft: Any, path: str, form: Any) -> list[Any]:
+    """The package validator's problems with this quiz: next to the setting they name; the others are
+    returned (listed at the top of the page)."""
+    others = []
+    for problem in svc.validate_draft(course, draft.files, _registry()).problems:
+        if problem.file != path:
+            continue
+        if name := qf.field_of(problem.message, problem.where):
+            getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
+        else:
+            others.append(problem)
+    return others
 
 
 @bp.post("/<slug>/quiz/settings")
@@ -261,19 +318,20 @@ def quiz_settings(slug: str) -> Any:
     draft = _draft(course)
     path = request.args.get("path", "")
     doc = _quiz_or_404(draft, path)
-    form = SettingsForm()
+    form = qf.QuizSettingsForm()
+    conflict = None
     if form.validate_on_submit():
-        try:
-            new = st.with_settings(doc, form.settings.data or "")
-        except st.StructureError as exc:
-            form.settings.errors = [str(exc)]
-        else:
-            error = _save(draft, path, st.dump(new), form.base_hash.data or "")
+        new, errors = qf.apply(form, doc, _zone())
+        if not errors:
+            error, conflict = _save_form(draft, path, st.dump(new), form)
             if error is None:
                 flash("Settings saved.", "success")
                 return redirect(url_for("authoring.quiz", slug=slug, path=path))
-            form.settings.errors = [error]
-    return _quiz_page(course, _draft(course), path, 400, settings_form=form)
+            form.form_errors.append(error)
+        for name, messages in errors.items():
+            getattr(form, name).errors = messages
+    status = 409 if conflict else 400
+    return _quiz_page(course, _draft(course), path, status, settings_form=form, conflict=conflict)
 
 
 @bp.post("/<slug>/quiz/question-order")
@@ -620,6 +678,8 @@ def flags() -> Any:
 @bp.route("/<slug>/details", methods=["GET", "POST"])
 @login_required
 def details(slug: str) -> Any:
+    """The course description. Besides "Save", the row buttons (add a row, move up/down) post the form and
+    get it back re-arranged, with everything typed kept and nothing saved."""
     course, _role = course_or_404(slug)
     draft = _draft(course)
     files = draft.files
@@ -628,35 +688,69 @@ def details(slug: str) -> Any:
     except st.StructureError as exc:
         flash(str(exc), "error")
         return redirect(url_for("authoring.edit_file", slug=slug, path=MANIFEST))
-    base = svc.file_hash(files.get(MANIFEST))
+    quizzes = _course_quizzes(files)
     if request.method == "GET":
-        form = mf.ManifestForm(formdata=None, data={**mf.form_data(manifest), "base_hash": base})
+        form = mf.ManifestForm(formdata=None, data={**mf.form_data(manifest), "base_hash": _hash(files)})
+        form.set_choices(quizzes, manifest)
+        return _details_page(course, draft, form, validate=True)
+    action = request.form.get("action", "save")
+    if action != "save":
+        form = mf.ManifestForm(formdata=sf.rearranged(request.form, action, mf.ROW_LISTS))
+        form.set_choices(quizzes, manifest)
         return _details_page(course, draft, form)
     form = mf.ManifestForm()
+    form.set_choices(quizzes, manifest)
     if not form.validate_on_submit():
-        return _details_page(course, draft, form, 400)
+        return _details_page(course, draft, form, status=400)
     new, errors = mf.apply(form, manifest)
+    conflict = None
     if not errors:
-        error = _save(draft, MANIFEST, st.dump(new), form.base_hash.data or "")
+        error, conflict = _save_form(draft, MANIFEST, st.dump(new), form)
         if error is None:
             flash("Course details saved to the draft.", "success")
             return redirect(url_for("authoring.details", slug=slug))
-        errors = {"title": [error]}
-    for name, messages in errors.items():
-        getattr(form, name).errors = messages
-    return _details_page(course, draft, form, 400)
+        form.form_errors.append(error)
+    form.form_errors.extend(sf.set_errors(form, errors))
+    return _details_page(course, _draft(course), form, status=409 if conflict else 400, conflict=conflict)
 
 
-def _details_page(course: Any, draft: Any, form: Any, status: int = 200) -> Any:
+def _hash(files: dict[str, bytes]) -> str:
+    return svc.file_hash(files.get(MANIFEST))
+
+
+def _course_quizzes(files: dict[str, bytes]) -> list[tuple[str, str]]:
+    """(id, label) of the draft's quizzes, for the completion policy's choices."""
+    out = []
+    for path in sorted(p for p in files if p.startswith("quizzes/") and p.endswith(".toml")):
+        try:
+            doc = st.parse(files[path], path)
+        except st.StructureError:
+            doc = {}
+        key = doc.get("id") if isinstance(doc.get("id"), str) else path.rsplit("/", 1)[-1][: -len(".toml")]
+        title = doc.get("title") if isinstance(doc.get("title"), str) else key
+        kind = doc.get("kind") if isinstance(doc.get("kind"), str) else "quiz"
+        out.append((key, f"{title} ({key}, {kind})"))
+    return out
+
+
+def _details_page(
+    course: Any,
+    draft: Any,
+    form: Any,
+    *,
+    status: int = 200,
+    validate: bool = False,
+    conflict: Conflict | None = None,
+) -> Any:
     """The form with the package validator's course.toml problems placed next to their fields."""
     others = []
-    if status == 200:
+    if validate:
         for problem in svc.validate_draft(course, draft.files, _registry()).problems:
             if problem.file != MANIFEST:
                 continue
             name = mf.field_for(problem)
-            if name:
-                getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
-            else:
+            if not name or sf.set_errors(form, {name: [problem.message]}):
                 others.append(problem)
-    return render_template("authoring/details.html", course=course, form=form, problems=others), status
+    return render_template(
+        "authoring/details.html", course=course, form=form, problems=others, conflict=conflict
+    ), status

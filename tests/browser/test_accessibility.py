@@ -86,6 +86,8 @@ A11Y_PAGES: dict[str, PageSample] = {
     "authoring.regrade_quiz": PageSample((ADMIN,), lambda s: COURSE),
     "authoring.history": PageSample((ADMIN,), lambda s: COURSE),
     "authoring.diff": PageSample((ADMIN,), lambda s: {**COURSE, "number": 2}),
+    # the co-author invitation link: its "invalid or withdrawn" page (404), signed out and signed in
+    "authoring.invitation": PageSample((ANON, LEARNER), lambda s: {"token": "no-longer-valid"}),
     "reports.overview": PageSample((ADMIN,), lambda s: COURSE),
     "reports.learners": PageSample((ADMIN,), lambda s: COURSE),
     "reports.quiz": PageSample((ADMIN,), lambda s: {**COURSE, "key": "check"}),

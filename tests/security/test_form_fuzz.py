@@ -16,10 +16,18 @@ from hypothesis import strategies as st
 
 from lms.auth import services
 from lms.auth.models import User
+from lms.authoring import services as authoring
 from lms.extensions import db
 from lms.timeutil import utcnow
 from tests import factories
 from tests.packages import sync, write_package
+
+
+def _zip(folder) -> bytes:
+    from lms.coursepacks.reader import read_folder
+
+    return authoring.export_zip(read_folder(folder).files, "test-course")
+
 
 PROFILE = ["full_name", "profession", "specialty", "country", "licence_number"]
 #: the authoring forms' field names (each form reads the ones it has)
@@ -39,6 +47,16 @@ AUTHORING_FIELDS = [
     "quiz_key",
     "settings",
     "module",
+    "action",
+    "faculty-0-name",
+    "faculty-0-remove",
+    "references-0-key",
+    "completion-require_quizzes",
+    "completion-min_minutes",
+    "pass_mark",
+    "opens_at",
+    "closes_at",
+    "specialties",
     "prompt",
     "apply",
 ]
@@ -99,12 +117,14 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
             "question",
             "quiz_settings",
             "regrade_quiz",
+            "revoke_invitation",
             "start_draft",
             "try_quiz",
             "upload_image",
         )
     },
     "authoring.new_course": ("educator", ["slug", "title"]),
+    "authoring.invitation": ("learner", []),
 }
 #: POST endpoints deliberately left out, with the reason
 EXCLUDED = {
@@ -144,13 +164,19 @@ def test_every_post_route_is_fuzzed_or_excluded(app):
 
 
 def _seed(app, tmp_path) -> dict[str, Any]:
-    sync(app, write_package(tmp_path))
+    folder = write_package(tmp_path)
+    sync(app, folder)
     learner = factories.create_user(app, email="learner@example.org", password="correct horse battery")
     factories.create_user(app, email="admin@example.org", password="correct horse battery", roles=("admin",))
     with app.app_context():
         user = db.session.get(User, learner.id)
         reset = services.create_reset_token(user, utcnow())
         link = services.issue_login_link(user, utcnow())
+        # a draft, so the authoring forms (details, quiz settings…) get past their 404
+        course = authoring.get_course("test-course")
+        authoring.import_package(
+            course, _zip(folder), "test-course.zip", app.extensions["lms"].question_types, None, utcnow()
+        )
         db.session.commit()
     return {"user": learner, "reset": reset, "link": link}
 
@@ -183,6 +209,12 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
             for name in FORMS
             if name.startswith("authoring.") and name != "authoring.new_course"
         },
+        "authoring.revoke_invitation": {"slug": "test-course", "invitation_id": 1},
+        **{
+            f"authoring.{name}": {"slug": "test-course", "path": "quizzes/check.toml"}
+            for name in ("quiz_settings", "question", "move_question", "from_bank", "try_quiz")
+        },
+        "authoring.invitation": {"token": "no-such-token"},
     }.get(endpoint, {})
     with app.test_request_context():
         from flask import url_for

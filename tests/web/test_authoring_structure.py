@@ -167,6 +167,7 @@ def test_reorder_items_and_questions_with_buttons(app, client, auth):
 
 
 def test_quiz_settings_form(app, client, auth):
+    """The settings are fields (tests/web/test_authoring_forms.py has the rest)."""
     auth.login("educator")
     _new_course(client)
     path = _add_quiz(client)
@@ -176,16 +177,12 @@ def test_quiz_settings_form(app, client, auth):
     token = _csrf(client, f"/author/my-course/quiz?path={path}")
     bad = client.post(
         f"/author/my-course/quiz/settings?path={path}",
-        data={"csrf_token": token, "base_hash": base, "settings": "title = ["},
+        data={"csrf_token": token, "base_hash": base, "title": "Check", "pass_mark": "abc"},
     )
-    assert bad.status_code == 400 and b"invalid TOML" in bad.data
+    assert bad.status_code == 400 and b'id="pass_mark-error"' in bad.data
     good = client.post(
         f"/author/my-course/quiz/settings?path={path}",
-        data={
-            "csrf_token": token,
-            "base_hash": base,
-            "settings": 'title = "Check"\nkind = "quiz"\npass_mark = 80\n',
-        },
+        data={"csrf_token": token, "base_hash": base, "title": "Check", "kind": "quiz", "pass_mark": "80"},
     )
     assert good.status_code == 302
     assert tomllib.loads(_draft_files(app, "my-course")[path].decode())["pass_mark"] == 80
@@ -323,16 +320,20 @@ def test_details_form_saves_and_shows_validator_problems_next_to_fields(app, cli
         "edition": "2026.2",
         "summary": "What you will learn.",
         "audience": ["nurse", "pharmacist"],
-        "specialties": "Haematology\nOncology",
+        "specialties": ["Haematology", "Oncology"],
         "objectives": "One\nTwo",
         "estimated_minutes": "1",
         "credit_hours": "5",
         "release": "2026-12-01",
         "last_review": "2026-12-01",
         "expiry": "2028-11-30",
-        "faculty": '[[faculty]]\nname = "Dr A"\nrole = "Author"\ndisclosure = "None."',
-        "references": "",
-        "completion": 'require_all_lessons = true\nrequire_quizzes = "all"',
+        "faculty-0-name": "Dr A",
+        "faculty-0-role": "Author",
+        "faculty-0-disclosure": "None.",
+        "completion-require_all_lessons": "y",
+        "completion-require_quizzes": "all",
+        "completion-gated": "y",
+        "action": "save",
     }
     saved = client.post("/author/my-course/details", data=data)
     assert saved.status_code == 302
@@ -348,7 +349,7 @@ def test_details_form_saves_and_shows_validator_problems_next_to_fields(app, cli
         data={
             **data,
             "base_hash": file_hash(_draft_files(app, "my-course")["course.toml"]),
-            "faculty": "[[x",
+            "faculty-0-disclosure": "",
         },
     )
-    assert bad.status_code == 400 and 'id="faculty-error"' in bad.data.decode()
+    assert bad.status_code == 400 and 'id="faculty-0-disclosure-error"' in bad.data.decode()

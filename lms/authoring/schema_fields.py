@@ -35,7 +35,7 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.coursepacks.schema import F
+from lms.coursepacks.schema import PATTERN_WORDS, F
 from lms.forms import select_choices
 
 
@@ -113,7 +113,8 @@ def field_for(
         return checkboxes(label, [(v, label_of(v)) for v in schema["items"]["enum"]], description)
     validators: list[Any] = [Optional()]
     if schema.get("pattern"):
-        validators.append(Regexp(schema["pattern"], message="use letters, digits, hyphens and underscores"))
+        words = PATTERN_WORDS.get(schema["pattern"], "is not in the expected form")
+        validators.append(Regexp(schema["pattern"], message=words[0].upper() + words[1:]))
     cls = TextAreaField if multiline else StringField
     return cls(label, validators=validators, description=description)
 

@@ -122,12 +122,14 @@ def test_references_rows_and_validator_problems_next_to_the_row(app, client, aut
         {"references-0-key": ["smith2024"], "references-0-citation": ["Smith J. Gene therapy. 2024."]}
     )
     data["references-0-doi"] = ["not-a-doi"]
+    bad = client.post(DETAILS, data={**data, "action": "save"})
+    assert bad.status_code == 400 and "look like a DOI" in _error(bad.data.decode(), "references-0-doi")
+    assert "references" not in _manifest(app)  # nothing half-saved
+    data["references-0-doi"] = ["10.1056/NEJMoa1707447"]
     assert client.post(DETAILS, data={**data, "action": "save"}).status_code == 302
     assert _manifest(app)["references"] == [
-        {"key": "smith2024", "citation": "Smith J. Gene therapy. 2024.", "doi": "not-a-doi"}
+        {"key": "smith2024", "citation": "Smith J. Gene therapy. 2024.", "doi": "10.1056/NEJMoa1707447"}
     ]
-    page = client.get(DETAILS).data.decode()
-    assert "does not look like a DOI" in _error(page, "references-0-doi")
 
     data = _details_form(client)
     data["references-0-key"] = ["bad key!"]

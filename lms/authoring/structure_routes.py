@@ -534,6 +534,7 @@ def regrade_quiz(slug: str) -> Any:
         time_form=time_form,
         result=result,
         applied=applied,
+        flag_states=regrade.flag_states(course.id),
     ), status
 
 
@@ -569,7 +570,14 @@ def _corrections_page(course: Any, **forms: Any) -> Any:
     for name, cls in (("form", RegradeForm), ("grant_form", GrantForm), ("time_form", TimeForm)):
         built[name] = forms.get(name) or cls(formdata=None)
         built[name].quiz_key.choices = choices
-    return render_template("authoring/regrade.html", course=course, result=None, applied=False, **built), 400
+    return render_template(
+        "authoring/regrade.html",
+        course=course,
+        result=None,
+        applied=False,
+        flag_states=regrade.flag_states(course.id),
+        **built,
+    ), 400
 
 
 @bp.post("/<slug>/extend-time")
@@ -610,8 +618,8 @@ def extend_time(slug: str) -> Any:
 @bp.get("/flags")
 @role_required("admin")
 def flags() -> Any:
-    """Completions and certificates a regrade put in doubt: for administrators to review."""
-    return render_template("authoring/flags.html", rows=regrade.open_flags())
+    """The flags regrades raise are reviewed and resolved in the administration area (kept for old links)."""
+    return redirect(url_for("admin.regrade_flags"))
 
 
 # -- the course description (course.toml's fields) -------------------------------------------------------

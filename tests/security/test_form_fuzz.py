@@ -64,6 +64,7 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
     "quizzes.save": ("learner", ["q1", "q2", "go"]),
     "quizzes.submit": ("learner", ["q1", "q2"]),
     "admin.grant_attempt": ("admin", ["course", "quiz", "reason"]),
+    "admin.resolve_flag": ("admin", ["f1-outcome", "f1-note", "course", "state"]),
     "admin.settings": (
         "admin",
         ["provider_name", "signatory_name", "signatory_title", "paper", "remove_logo"],
@@ -168,6 +169,7 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
         "quizzes.save": {"attempt_id": attempt_id},
         "quizzes.submit": {"attempt_id": attempt_id},
         "admin.grant_attempt": {"user_id": seed["user"].id},
+        "admin.resolve_flag": {"flag_id": 1},
         "certificates.claim": {"slug": "test-course"},
         "certificates.request_correction": {"serial": "7KQ2-M9XD-4HTB-W0RC"},
         "certificates_admin.auto_issue": {"course": "test-course"},

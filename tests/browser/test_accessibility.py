@@ -83,6 +83,7 @@ A11Y_PAGES: dict[str, PageSample] = {
     ),
     "authoring.gift": PageSample((ADMIN,), lambda s: {**COURSE, "path": "quizzes/check.toml"}),
     "authoring.try_quiz": PageSample((ADMIN,), lambda s: {**COURSE, "path": "quizzes/check.toml"}),
+    "authoring.preview_published": PageSample((ADMIN,), lambda s: {**COURSE, "key": "check"}),
     "authoring.regrade_quiz": PageSample((ADMIN,), lambda s: COURSE),
     "authoring.history": PageSample((ADMIN,), lambda s: COURSE),
     "authoring.diff": PageSample((ADMIN,), lambda s: {**COURSE, "number": 2}),

@@ -106,6 +106,7 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
         )
     },
     "authoring.new_course": ("educator", ["slug", "title"]),
+    "authoring.preview_published": ("admin", ["state", "q1", "q2", "q3", "go", "page"]),
 }
 #: POST endpoints deliberately left out, with the reason
 EXCLUDED = {
@@ -185,6 +186,7 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
             for name in FORMS
             if name.startswith("authoring.") and name != "authoring.new_course"
         },
+        "authoring.preview_published": {"slug": "test-course", "key": "check"},
     }.get(endpoint, {})
     with app.test_request_context():
         from flask import url_for

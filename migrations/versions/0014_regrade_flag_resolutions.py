@@ -54,8 +54,8 @@ def upgrade():
             )
         )
     with op.batch_alter_table('regrade_flag', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('old_score', sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column('new_score', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('old_score', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('new_score', sa.Double(), nullable=True))
         batch_op.add_column(sa.Column('old_passed', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('new_passed', sa.Boolean(), nullable=True))
         batch_op.drop_column('resolved_at')

@@ -14,7 +14,7 @@ from lms.catalog.models import Enrolment
 from lms.certificates.models import CourseCompletion
 from lms.extensions import db
 from lms.learning.models import ProgressRecord
-from lms.quizzes.models import Attempt, AttemptAnswer
+from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from lms.reports import services as report_services
 from lms.reports.models import ItemStatistic, QuizStatistic
 from tests import factories
@@ -168,3 +168,33 @@ def test_only_the_course_team_and_admins_preview(app, client, auth, tmp_path, ro
 def test_unknown_or_unpublished_quiz_is_404(client, published):
     assert client.get(f"/author/{SLUG}/quizzes/nope/preview").status_code == 404
     assert client.get("/author/no-such-course/quizzes/final/preview").status_code == 404
+
+
+def test_preview_draws_and_orders_like_a_learners_attempt(app, tmp_path):
+    """Same seed, same draw and order as start_attempt (draw 2 of 3, shuffled): the learner's own rules."""
+    from lms.authoring import preview
+    from lms.quizzes import services as quiz_services
+    from tests.web.test_reports import _quiz
+
+    folder = write_course(tmp_path)
+    drawn = FINAL.replace("pass_mark = 50\n", "pass_mark = 50\ndraw = 2\nshuffle_questions = true\n", 1)
+    drawn = drawn.replace('id = "q1"\n', 'id = "q1"\ntags = ["vignette"]\n', 1)  # a final's draw needs one
+    (folder / "quizzes" / "final.toml").write_text(drawn)
+    sync(app, folder)
+    learners = [factories.create_user(app, email=f"s{n}@example.org", full_name="Seeded") for n in range(4)]
+    registry = app.extensions["lms"].question_types
+    with app.app_context():
+        quiz = _quiz("final")
+        for learner, seed in zip(learners, (1, 2, 3, 12345), strict=True):
+            shown = preview.published_attempt(quiz, quiz_services.quiz_questions(quiz), seed, START, {})
+            real = quiz_services.start_attempt(learner.id, _course(), quiz, registry, now=START, seed=seed)
+            db.session.flush()
+            keys = [
+                db.session.get(Question, a.question_id).key
+                for a in db.session.scalars(
+                    select(AttemptAnswer)
+                    .where(AttemptAnswer.attempt_id == real.id)
+                    .order_by(AttemptAnswer.position)
+                )
+            ]
+            assert [a.question.key for a in shown.answers] == keys and len(keys) == 2

@@ -245,6 +245,9 @@ def regrade_flags() -> Any:
 def resolve_flag(flag_id: int) -> Any:
     """Record the outcome and a note for one flag (a new row; the flag is never changed), audited."""
     row = next(iter(regrade.flag_rows(state="all", flag_id=flag_id)), None) or abort(404)
+    if row.resolution is not None:  # e.g. two admins on the same flag: the first decision stands
+        flash(f"This flag was already resolved by {row.resolved_by or 'an administrator'}.", "info")
+        return redirect(url_for("admin.regrade_flags", state="resolved", _anchor=f"flag-{flag_id}"))
     form = _flag_form(row, formdata=True)
     if form.validate_on_submit():
         try:

@@ -86,8 +86,8 @@ def test_resolution_needs_a_note_and_is_append_only_and_audited(app, client, aut
     resolved = client.get(PAGE, query_string={"state": "resolved"}).get_data(as_text=True)
     assert f'id="flag-{completion}"' in resolved and "Completion stands" in resolved
     assert "second attempt anyway" in resolved and "UTC by Test admin" in resolved
-    again = _resolve(client, completion, "no_action", "again")
-    assert again.status_code == 400
+    again = _resolve(client, completion, "no_action", "again")  # the first decision stands
+    assert again.status_code == 302 and "state=resolved" in again.headers["Location"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RegradeFlagResolution)) == 1
 

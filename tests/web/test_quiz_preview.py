@@ -198,3 +198,17 @@ def test_preview_draws_and_orders_like_a_learners_attempt(app, tmp_path):
                 )
             ]
             assert [a.question.key for a in shown.answers] == keys and len(keys) == 2
+
+
+def test_one_question_at_a_time_navigation(app, tmp_path, client, auth):
+    folder = write_course(tmp_path)
+    sequential = FINAL.replace("pass_mark = 50\n", 'pass_mark = 50\nnavigation = "sequential"\n', 1)
+    (folder / "quizzes" / "final.toml").write_text(sequential)
+    sync(app, folder)
+    auth.login("admin")
+    first = client.get(URL).get_data(as_text=True)
+    assert "Question 1 of 3" in first and "Question 2 of 3" not in first and 'name="go" value="2"' in first
+    third = client.post(
+        URL, data={"csrf_token": _hidden(first, "csrf_token"), "state": _hidden(first, "state"), "go": "3"}
+    ).get_data(as_text=True)
+    assert "Question 3 of 3" in third and "Which are vectors?" in third and 'aria-current="step"' in third

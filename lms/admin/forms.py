@@ -39,3 +39,16 @@ class GrantAttemptForm(FlaskForm):
         "Reason (kept in the audit trail)",
         validators=[DataRequired(message="Give a reason."), Length(max=500)],
     )
+
+
+class ResolveFlagForm(FlaskForm):
+    """An administrator's decision on one regrade flag: an outcome fitting its kind and a required note.
+
+    Each flag on the page has its own form, prefixed ``f<flag id>`` so field ids stay unique.
+    """
+
+    outcome = SelectField("Outcome", validate_choice=False)
+    note = TextAreaField(
+        "Note (kept in the audit trail)",
+        validators=[DataRequired(message="Write a note: what was decided and why."), Length(max=2000)],
+    )

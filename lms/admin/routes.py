@@ -1,16 +1,22 @@
-"""Administration pages: accounts, roles, the mail outbox."""
+"""Administration pages: accounts, roles, the mail outbox, the flags regrades raise."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from lms.admin import services as admin_services
-from lms.admin.forms import DisableForm, EnableForm, GrantAttemptForm, RoleForm
+from lms.admin.forms import DisableForm, EnableForm, GrantAttemptForm, ResolveFlagForm, RoleForm
 from lms.auth import services as account_services
 from lms.auth.models import ALL_ROLES, User
 from lms.auth.permissions import role_required
+from lms.authoring import regrade
+from lms.catalog.models import Course
 from lms.catalog.services import get_published_course
+from lms.certificates import serials
 from lms.csvutil import csv_text
 from lms.extensions import db
 from lms.mail import read_outbox, read_outbox_message, redact_links
@@ -18,6 +24,15 @@ from lms.quizzes import services as quiz_services
 from lms.timeutil import utcnow
 
 bp = Blueprint("admin", __name__)
+
+
+@bp.app_template_global()
+def open_regrade_flags() -> int:
+    """For the administrators' certificate queue: flags waiting for a decision (one query).
+
+    Registered by this area so lms/certificates, which sits below authoring, needs no upward import.
+    """
+    return regrade.open_flag_count()
 
 
 def _user_or_404(user_id: int) -> User:
@@ -177,3 +192,71 @@ def outbox_message(name: str) -> str:
     account_services.audit(current_user, "read_mail", "mail", name, f"to {message.to}: {message.subject}")
     db.session.commit()
     return render_template("admin/outbox_message.html", message=message, body=body, own=own)
+
+
+# -- regrade flags -----------------------------------------------------------------------------------------
+
+
+def _flag_filters() -> tuple[Course | None, str]:
+    slug = request.args.get("course", "")[:80]
+    course = db.session.scalar(select(Course).where(Course.slug == slug)) if slug else None
+    if slug and course is None:
+        abort(404)
+    state = request.args.get("state", "open")
+    return course, state if state in regrade.FLAG_STATES else "open"
+
+
+def _flag_form(row: regrade.FlagRow, formdata: bool = False) -> ResolveFlagForm:
+    form = ResolveFlagForm(prefix=f"f{row.flag.id}", **({} if formdata else {"formdata": None}))
+    form.outcome.choices = row.outcomes()
+    return form
+
+
+def _flags_page(invalid: ResolveFlagForm | None = None, invalid_id: int = 0, status: int = 200) -> Any:
+    course, state = _flag_filters()
+    rows = regrade.flag_rows(course.id if course else None, state)
+    forms = {
+        row.flag.id: invalid if row.flag.id == invalid_id and invalid else _flag_form(row)
+        for row in rows
+        if row.resolution is None
+    }
+    return render_template(
+        "admin/regrade_flags.html",
+        rows=rows,
+        forms=forms,
+        course=course,
+        state=state,
+        courses=list(db.session.scalars(select(Course).order_by(Course.title))),
+        open_count=regrade.open_flag_count(),
+        serial_display=serials.display,
+        outcome_label=lambda key: regrade.OUTCOMES.get(key, (key,))[0],
+    ), status
+
+
+@bp.get("/regrade-flags")
+@role_required("admin")
+def regrade_flags() -> Any:
+    """Completions, certificates and quiz outcomes a regrade put in doubt: filter, review, resolve."""
+    return _flags_page()
+
+
+@bp.post("/regrade-flags/<int(max=2147483647):flag_id>/resolve")
+@role_required("admin")
+def resolve_flag(flag_id: int) -> Any:
+    """Record the outcome and a note for one flag (a new row; the flag is never changed), audited."""
+    row = next(iter(regrade.flag_rows(state="all", flag_id=flag_id)), None) or abort(404)
+    if row.resolution is not None:  # e.g. two admins on the same flag: the first decision stands
+        flash(f"This flag was already resolved by {row.resolved_by or 'an administrator'}.", "info")
+        return redirect(url_for("admin.regrade_flags", state="resolved", _anchor=f"flag-{flag_id}"))
+    form = _flag_form(row, formdata=True)
+    if form.validate_on_submit():
+        try:
+            regrade.resolve_flag(flag_id, form.outcome.data, form.note.data, current_user, utcnow())
+        except regrade.FlagError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Flag resolved: {regrade.OUTCOMES[form.outcome.data][0].lower()}.", "success")
+            return redirect(url_for("admin.regrade_flags", **request.args))
+    return _flags_page(form, flag_id, 400)

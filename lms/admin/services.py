@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from lms.auth.models import AuditEvent, User, UserRole
-from lms.catalog.models import Course, CourseVersion, Enrolment, Item, Module
-from lms.catalog.services import policy_of
+from lms.catalog.models import Course, CourseVersion, Enrolment
 from lms.certificates.models import Certificate, CertificateClaim, ClaimDecline
 from lms.certificates.services import CertificateView, CourseCertificateStatus, certificate_views, status_for
 from lms.extensions import db
-from lms.learning.models import ProgressRecord
-from lms.learning.progress import CourseProgress, Record, SyllabusItem, course_progress, edition_done
+from lms.learning.progress import CourseProgress
+from lms.learning.services import progress_by_course
 from lms.quizzes.models import Attempt, Quiz
 from lms.textsearch import normalise_search
 
@@ -156,7 +155,8 @@ def user_record(user: User, today: date) -> UserRecord:
         .where(Enrolment.user_id == user.id)
         .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc())
     ).all()
-    progress = _progress_by_course(user.id, [course for _, course in pairs])
+    # The dashboard's own function: the two pages cannot disagree (left enrolments included here).
+    progress = progress_by_course(user.id, [course for _, course in pairs])
     statuses = status_for(user.id, [course.id for _, course in pairs], today)
     enrolments = [
         EnrolmentRow(course, enrolment, progress.get(course.id), statuses.get(course.id))
@@ -204,47 +204,3 @@ def user_record(user: User, today: date) -> UserRecord:
         )
     ]
     return UserRecord(enrolments, attempts, certificates, claims)
-
-
-def _progress_by_course(user_id: int, courses: list[Course]) -> dict[int, CourseProgress]:
-    """Progress towards each course's current edition, in three queries whatever the number of courses.
-
-    The same rules as the learner's dashboard (``edition_done``, ``course_progress``), for every enrolment,
-    left ones included.
-    """
-    published = [(c.id, c.current_version_no) for c in courses if c.current_version_no > 0]
-    if not published:
-        return {}
-    versions = {
-        v.id: v
-        for v in db.session.scalars(
-            select(CourseVersion).where(tuple_(CourseVersion.course_id, CourseVersion.number).in_(published))
-        )
-    }
-    syllabi: dict[int, list[SyllabusItem]] = {v.course_id: [] for v in versions.values()}
-    for version_id, key, kind, title, module_key, content_hash in db.session.execute(
-        select(Item.version_id, Item.key, Item.kind, Item.title, Module.key, Item.content_hash)
-        .join(Module, Module.id == Item.module_id)
-        .where(Item.version_id.in_(list(versions)))
-        .order_by(Item.position)
-    ):
-        syllabi[versions[version_id].course_id].append(
-            SyllabusItem(key, kind, title, module_key, content_hash)
-        )
-    records: dict[int, dict[str, Record]] = {}
-    for course_id, key, version_no, content_hash in db.session.execute(
-        select(
-            ProgressRecord.course_id,
-            ProgressRecord.item_key,
-            ProgressRecord.version_no,
-            ProgressRecord.content_hash,
-        ).where(ProgressRecord.user_id == user_id, ProgressRecord.course_id.in_([c for c, _ in published]))
-    ):
-        records.setdefault(course_id, {})[key] = Record(version_no, content_hash)
-    out = {}
-    for version in versions.values():
-        policy = policy_of(version)
-        syllabus = syllabi[version.course_id]
-        done = edition_done(syllabus, records.get(version.course_id, {}), version.number, policy)
-        out[version.course_id] = course_progress(syllabus, done, policy)
-    return out

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from lms.certificates.models import guard_append_only
 from lms.extensions import db
 from lms.timeutil import utcnow
 
@@ -65,7 +66,11 @@ class CoursePublication(db.Model):
 
 
 class RegradeFlag(db.Model):
-    """A completion or certificate whose outcome a regrade changed, for an administrator to review."""
+    """A quiz outcome, completion or certificate a regrade put in doubt, for an administrator to review.
+
+    Append-only like the records it points at: resolving a flag writes a ``RegradeFlagResolution`` row, so
+    what the regrade found and what an administrator decided stay side by side.
+    """
 
     __tablename__ = "regrade_flag"
 
@@ -77,9 +82,13 @@ class RegradeFlag(db.Model):
     completion_id: Mapped[int | None] = mapped_column(ForeignKey("course_completion.id", ondelete="CASCADE"))
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id", ondelete="CASCADE"))
     detail: Mapped[str] = mapped_column(Text, default="")
+    #: the learner's final quiz grade (by the quiz's grading method) before and after the regrade
+    old_score: Mapped[float | None]
+    new_score: Mapped[float | None]
+    old_passed: Mapped[bool | None]
+    new_passed: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    resolved_at: Mapped[datetime | None]
 
 
 class CoauthorInvitation(db.Model):
@@ -106,3 +115,20 @@ class CoauthorInvitation(db.Model):
 
     def pending(self, now: datetime) -> bool:
         return self.accepted_at is None and self.revoked_at is None and now < self.expires_at
+
+
+class RegradeFlagResolution(db.Model):
+    """An administrator's decision on one flag: the outcome, a required note, who and when (also audited)."""
+
+    __tablename__ = "regrade_flag_resolution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: one resolution per flag: a second administrator resolving the same flag is refused, not overwritten
+    flag_id: Mapped[int] = mapped_column(ForeignKey("regrade_flag.id", ondelete="CASCADE"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime]
+
+
+guard_append_only(RegradeFlag, RegradeFlagResolution)

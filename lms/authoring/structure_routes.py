@@ -29,6 +29,8 @@ from lms.authoring.routes import _registry, bp, course_or_404
 from lms.extensions import db
 from lms.forms import select_choices
 from lms.plugins import UnknownQuestionType
+from lms.quizzes import grading
+from lms.quizzes import services as quiz_services
 from lms.quizzes.services import GrantError, grant_attempt
 from lms.templating import site_zone
 from lms.timeutil import utcnow
@@ -534,6 +536,94 @@ def try_quiz(slug: str) -> Any:
     )
 
 
+@bp.route("/<slug>/quizzes/<key>/preview", methods=["GET", "POST"])
+@login_required
+def preview_published(slug: str, key: str) -> Any:
+    """The published version's quiz through the learner's own attempt and review pages; never recorded.
+
+    A GET starts a fresh preview (a new draw); a POST moves between pages or questions (``go``, ``page``)
+    or, without either, grades everything and shows the review.
+    """
+    course, _role = course_or_404(slug)
+    found = quiz_services.current_quiz(course, key) if course.current_version_no else None
+    if found is None:
+        abort(404)
+    quiz, _item, version = found
+    questions = quiz_services.quiz_questions(quiz)
+    now = utcnow()
+    if request.method == "GET":
+        attempt = preview.published_attempt(quiz, questions, preview.new_seed(), now, {})
+        return _published_attempt_page(course, attempt, now)
+    state = preview.load_state(request.form.get("state", ""), current_app.secret_key)
+    if not ActionForm().validate_on_submit() or state is None:
+        flash("The preview expired or its page was altered: here is a fresh one.", "info")
+        return redirect(url_for("authoring.preview_published", slug=slug, key=key))
+    attempt = preview.published_attempt(quiz, questions, *state)
+    parsed = quiz_services.parse_responses(attempt, request.form, _registry(), only_present=True)
+    for answer in attempt.answers:
+        if answer.id in parsed:
+            answer.response = parsed[answer.id]
+    go, page = request.form.get("go", type=int), request.form.get("page", type=int)
+    if go is not None or page is not None:
+        return _published_attempt_page(course, attempt, now, go, page)
+    preview.grade_published(attempt, _registry())
+    learner_level = grading.review_level(
+        quiz.settings.get("review", "answers"), passed_quiz=bool(attempt.passed)
+    )
+    rows = quiz_services.review_rows(attempt, _registry(), version.details.get("references", []))
+    return render_template(
+        "quizzes/review.html",
+        attempt=attempt,
+        course=course,
+        quiz=quiz,
+        rows=rows,
+        level="answers",
+        info=None,
+        preview=_preview_links(course, quiz, learner_level=learner_level),
+    )
+
+
+def _preview_links(course: Any, quiz: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "url": url_for("authoring.preview_published", slug=course.slug, key=quiz.key),
+        "back": url_for("authoring.course", slug=course.slug),
+        **extra,
+    }
+
+
+def _published_attempt_page(
+    course: Any, attempt: preview.PreviewAttempt, now: Any, go: int | None = None, page: int | None = None
+) -> Any:
+    """The learner's attempt page for a preview: the same paging and step rules as quizzes.attempt."""
+    views = quiz_services.question_views(attempt, _registry())
+    settings = attempt.quiz.settings
+    sequential = settings.get("navigation") == "sequential"
+    per_page = int(settings.get("questions_per_page") or 0)
+    step = min(max(go or 1, 1), len(views)) if sequential else None
+    current, pages = 1, 1
+    if not sequential and per_page > 0:
+        pages = max(1, -(-len(views) // per_page))
+        current = min(max(page or 1, 1), pages)
+    state = preview.dump_state(attempt, current_app.secret_key)
+    return render_template(
+        "quizzes/attempt.html",
+        attempt=attempt,
+        course=course,
+        views=views,
+        step=step,
+        page=current,
+        pages=pages,
+        per_page=per_page,
+        registry=_registry(),
+        form=ActionForm(),
+        unanswered=sum(1 for v in views if not v.answered),
+        seconds_left=max(0, int((attempt.deadline_at - now).total_seconds()))
+        if attempt.deadline_at
+        else None,
+        preview=_preview_links(course, attempt.quiz, state=state),
+    )
+
+
 # -- corrections: regrade and per-learner extra attempts -------------------------------------------------
 
 
@@ -592,6 +682,8 @@ def regrade_quiz(slug: str) -> Any:
         time_form=time_form,
         result=result,
         applied=applied,
+        flag_states=regrade.flag_states(course.id),
+        published_quizzes=preview.published_quizzes(course),
     ), status
 
 
@@ -627,7 +719,15 @@ def _corrections_page(course: Any, **forms: Any) -> Any:
     for name, cls in (("form", RegradeForm), ("grant_form", GrantForm), ("time_form", TimeForm)):
         built[name] = forms.get(name) or cls(formdata=None)
         built[name].quiz_key.choices = choices
-    return render_template("authoring/regrade.html", course=course, result=None, applied=False, **built), 400
+    return render_template(
+        "authoring/regrade.html",
+        course=course,
+        result=None,
+        applied=False,
+        flag_states=regrade.flag_states(course.id),
+        published_quizzes=preview.published_quizzes(course),
+        **built,
+    ), 400
 
 
 @bp.post("/<slug>/extend-time")
@@ -668,8 +768,8 @@ def extend_time(slug: str) -> Any:
 @bp.get("/flags")
 @role_required("admin")
 def flags() -> Any:
-    """Completions and certificates a regrade put in doubt: for administrators to review."""
-    return render_template("authoring/flags.html", rows=regrade.open_flags())
+    """The flags regrades raise are reviewed and resolved in the administration area (kept for old links)."""
+    return redirect(url_for("admin.regrade_flags"))
 
 
 # -- the course description (course.toml's fields) -------------------------------------------------------

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from lms.catalog.models import Course, CourseVersion, Item, Module
 from lms.extensions import db
@@ -156,6 +156,58 @@ def version_content(course: Course) -> VersionContent:
     content = VersionContent(version, modules, items, syllabus, policy_from_details(version.details))
     cache.put(key, content)
     return content
+
+
+def version_contents(courses: Sequence[Course]) -> dict[int, VersionContent]:
+    """Each published course's current version content, by course id: no query when all are cached, three
+    in all for whichever are not (a page listing many courses costs the same as one listing a single one)."""
+    cache = _cache()
+    out: dict[int, VersionContent] = {}
+    missing: dict[tuple[int, int], Course] = {}
+    for course in courses:
+        if course.current_version_no <= 0:
+            continue
+        found = cache.get(_key(course))
+        if found is not None:
+            out[course.id] = found
+        else:
+            missing[(course.id, course.current_version_no)] = course
+    if not missing:
+        return out
+    versions = {
+        v.id: v
+        for v in db.session.scalars(
+            select(CourseVersion).where(
+                tuple_(CourseVersion.course_id, CourseVersion.number).in_(list(missing))
+            )
+        )
+    }
+    modules: dict[int, list[Module]] = {vid: [] for vid in versions}
+    for module in db.session.scalars(
+        select(Module).where(Module.version_id.in_(list(versions))).order_by(Module.position)
+    ):
+        modules[module.version_id].append(module)
+    items: dict[int, list[Item]] = {vid: [] for vid in versions}
+    for item in db.session.scalars(
+        select(Item).where(Item.version_id.in_(list(versions))).order_by(Item.position)
+    ):
+        items[item.version_id].append(item)
+    for version_id, version in versions.items():
+        by_id = {m.id: m for m in modules[version_id]}
+        syllabus = [
+            SyllabusItem(i.key, i.kind, i.title, by_id[i.module_id].key, i.content_hash)
+            for i in items[version_id]
+        ]
+        for obj in (version, *modules[version_id], *items[version_id]):
+            if obj in db.session:
+                db.session.expunge(obj)
+        content = VersionContent(
+            version, modules[version_id], items[version_id], syllabus, policy_from_details(version.details)
+        )
+        course = missing[(version.course_id, version.number)]
+        cache.put(_key(course), content)
+        out[course.id] = content
+    return out
 
 
 def lesson_html(content: VersionContent, item: Item) -> str:

@@ -6,6 +6,7 @@ duplicate insert from a parallel request is absorbed inside a savepoint, so noth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
-from lms.catalog.content import lesson_html, version_content
+from lms.catalog.content import lesson_html, version_content, version_contents
 from lms.catalog.models import Course, CourseVersion, Enrolment, Item, Module
 from lms.catalog.services import progress_records
 from lms.extensions import db
@@ -163,12 +164,24 @@ def dashboard(user: User) -> list[DashboardRow]:
     ).all()
     if not rows:
         return []
-    # The versions' syllabi come from the published-content cache: no query once warm.
-    contents = {course.id: version_content(course) for _, course in rows}
-    pairs = [(course.id, course.current_version_no) for _, course in rows]
-    syllabi = {course_id: c.syllabus for course_id, c in contents.items()}
-    policies = {course_id: c.policy for course_id, c in contents.items()}
-    numbers = {course_id: c.version.number for course_id, c in contents.items()}
+    progress = progress_by_course(user.id, [course for _, course in rows])
+    return [
+        DashboardRow(course, enrolment, progress[course.id])
+        for enrolment, course in rows
+        if course.id in progress
+    ]
+
+
+def progress_by_course(user_id: int, courses: Sequence[Course]) -> dict[int, CourseProgress]:
+    """The learner's progress towards each published course's current edition, by course id.
+
+    The one place progress is computed for a list of courses: the learner's dashboard and the
+    administrators' user page both call it, so they cannot disagree. One query for the progress records,
+    plus three for whichever versions are not cached yet, whatever the number of courses.
+    """
+    contents = version_contents(courses)
+    if not contents:
+        return {}
     records: dict[int, dict[str, Record]] = {}
     for course_id, key, version_no, content_hash in db.session.execute(
         select(
@@ -176,14 +189,13 @@ def dashboard(user: User) -> list[DashboardRow]:
             ProgressRecord.item_key,
             ProgressRecord.version_no,
             ProgressRecord.content_hash,
-        ).where(ProgressRecord.user_id == user.id, ProgressRecord.course_id.in_([c for c, _ in pairs]))
+        ).where(ProgressRecord.user_id == user_id, ProgressRecord.course_id.in_(list(contents)))
     ):
         records.setdefault(course_id, {})[key] = Record(version_no, content_hash)
-    result = []
-    for enrolment, course in rows:
-        if course.id not in policies:
-            continue
-        syllabus = syllabi.get(course.id, [])
-        done = edition_done(syllabus, records.get(course.id, {}), numbers[course.id], policies[course.id])
-        result.append(DashboardRow(course, enrolment, course_progress(syllabus, done, policies[course.id])))
-    return result
+    out = {}
+    for course_id, content in contents.items():
+        done = edition_done(
+            content.syllabus, records.get(course_id, {}), content.version.number, content.policy
+        )
+        out[course_id] = course_progress(content.syllabus, done, content.policy)
+    return out

@@ -78,8 +78,6 @@ class Attempt(db.Model):
     points: Mapped[float | None]
     max_points: Mapped[float | None]
     passed: Mapped[bool | None]
-    #: an author trying their own quiz: never counted in reports (None on attempts from before previews)
-    preview: Mapped[bool | None]
 
     quiz: Mapped[Quiz] = relationship(lazy="raise")
     answers: Mapped[list[AttemptAnswer]] = relationship(order_by="AttemptAnswer.position", lazy="raise")

@@ -1,8 +1,8 @@
 """The queries behind a course's reports: funnel, learners' progress, quiz results, evaluation, items.
 
-Who is counted: learners only. Staff (accounts holding the educator or admin role) and preview attempts are
-left out everywhere, so an author trying their own course never moves its numbers. Item analysis reads each
-learner's *first* submitted attempt, the one least shaped by practice.
+Who is counted: learners only. Staff (accounts holding the educator or admin role) are left out everywhere,
+and an author's quiz preview is never stored, so trying one's own course never moves its numbers. Item
+analysis reads each learner's *first* submitted attempt, the one least shaped by practice.
 
 Every function runs a fixed number of queries whatever the number of learners or questions: counts come from
 ``GROUP BY`` queries, never from loops over rows. Item statistics are precomputed into ``item_statistic`` and
@@ -93,10 +93,9 @@ def _staff_ids() -> Select[tuple[int]]:
 
 
 def _counted(attempt: Any = Attempt) -> ColumnElement[bool]:
-    """A submitted learner attempt: not a preview, not by staff."""
+    """A submitted learner attempt, not by staff (previews are never stored: lms/authoring/preview.py)."""
     return and_(
         attempt.status == "submitted",
-        or_(attempt.preview.is_(None), attempt.preview.is_(False)),
         attempt.user_id.not_in(_staff_ids()),
     )
 

@@ -82,6 +82,7 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
     "quizzes.save": ("learner", ["q1", "q2", "go"]),
     "quizzes.submit": ("learner", ["q1", "q2"]),
     "admin.grant_attempt": ("admin", ["course", "quiz", "reason"]),
+    "admin.resolve_flag": ("admin", ["f1-outcome", "f1-note", "course", "state"]),
     "admin.settings": (
         "admin",
         ["provider_name", "signatory_name", "signatory_title", "paper", "remove_logo"],
@@ -125,6 +126,7 @@ FORMS: dict[str, tuple[str | None, list[str]]] = {
     },
     "authoring.new_course": ("educator", ["slug", "title"]),
     "authoring.invitation": ("learner", []),
+    "authoring.preview_published": ("admin", ["state", "q1", "q2", "q3", "go", "page"]),
 }
 #: POST endpoints deliberately left out, with the reason
 EXCLUDED = {
@@ -194,6 +196,7 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
         "quizzes.save": {"attempt_id": attempt_id},
         "quizzes.submit": {"attempt_id": attempt_id},
         "admin.grant_attempt": {"user_id": seed["user"].id},
+        "admin.resolve_flag": {"flag_id": 1},
         "certificates.claim": {"slug": "test-course"},
         "certificates.request_correction": {"serial": "7KQ2-M9XD-4HTB-W0RC"},
         "certificates_admin.auto_issue": {"course": "test-course"},
@@ -215,6 +218,7 @@ def _path(app, endpoint: str, seed: dict[str, Any], attempt_id: int | None) -> s
             for name in ("quiz_settings", "question", "move_question", "from_bank", "try_quiz")
         },
         "authoring.invitation": {"token": "no-such-token"},
+        "authoring.preview_published": {"slug": "test-course", "key": "check"},
     }.get(endpoint, {})
     with app.test_request_context():
         from flask import url_for

@@ -27,10 +27,8 @@ def _setup(app, auth, tmp_path):
     sync(app, folder)
     a = factories.create_user(app, email="a@example.org", full_name="Ann")
     c = factories.create_user(app, email="c@example.org", full_name="Cat")
-    b = factories.create_user(app, email="b@example.org", full_name="Bob")
     a_attempt = answer(app, a.id, "final", {"q1": "B", "q2": True}, START)  # 2/3: passes (50)
     c_attempt = answer(app, c.id, "final", {"q1": "C", "q2": False}, START)  # 0/3
-    answer(app, b.id, "final", {"q1": "C"}, START, preview=True)  # a preview: never regraded
     with app.app_context():
         course = _course()
         completion = CourseCompletion(
@@ -69,7 +67,7 @@ def test_regrade_dry_run_then_apply(app, client, auth, tmp_path):
     text = dry.data.decode()
     assert "2 attempts would change" in text and "1 quiz outcome;" in text
     assert "1 completion and 1 certificate to flag" in text and "ABCD2345EFGH" in text
-    assert "Ann" in text and "Cat" in text and "Bob" not in text
+    assert "Ann" in text and "Cat" in text
     with app.app_context():
         assert db.session.get(Attempt, a_attempt).passed is True  # a dry run changes nothing
         assert db.session.scalar(select(func.count()).select_from(RegradeFlag)) == 0
@@ -100,8 +98,8 @@ def test_regrade_dry_run_then_apply(app, client, auth, tmp_path):
     assert client.get("/author/flags").status_code == 403  # educators do not review flags
     auth.logout()
     auth.login("admin")
-    flags_page = client.get("/author/flags")
-    assert flags_page.status_code == 200 and b"ABCD2345EFGH" in flags_page.data
+    flags_page = client.get("/author/flags", follow_redirects=True)  # now the admin area's page
+    assert flags_page.status_code == 200 and b"ABCD-2345-EFGH" in flags_page.data
 
 
 def test_extra_attempt_with_a_reason_is_audited(app, client, auth, tmp_path):

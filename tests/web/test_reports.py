@@ -16,7 +16,7 @@ from lms.certificates.models import Certificate, CertificateClaim, CourseComplet
 from lms.extensions import db
 from lms.learning.services import record_completion
 from lms.quizzes import services as quiz_services
-from lms.quizzes.models import Attempt, Question, Quiz
+from lms.quizzes.models import Question, Quiz
 from lms.reports import services as svc
 from lms.reports.models import ItemStatistic, QuizStatistic
 from lms.reports.stats import ItemSums, point_biserial
@@ -118,7 +118,7 @@ def read(app, user_id: int, keys=("l1", "l2"), at: datetime = START) -> None:
         db.session.commit()
 
 
-def answer(app, user_id: int, key: str, responses: dict, at: datetime, preview: bool | None = None) -> int:
+def answer(app, user_id: int, key: str, responses: dict, at: datetime) -> int:
     """Start and submit quiz ``key`` with a response per question key; returns the attempt id."""
     with app.app_context():
         registry = app.extensions["lms"].question_types
@@ -127,8 +127,6 @@ def answer(app, user_id: int, key: str, responses: dict, at: datetime, preview: 
         attempt = quiz_services.own_attempt(user_id, attempt_id)
         by_answer = {a.id: responses.get(a.question.key) for a in attempt.answers}
         quiz_services.submit_attempt(attempt, by_answer, registry, now=at + timedelta(minutes=5))
-        if preview is not None:
-            db.session.execute(update(Attempt).where(Attempt.id == attempt_id).values(preview=preview))
         db.session.commit()
         return attempt_id
 
@@ -186,8 +184,6 @@ def seeded(app, course, auth):
         ids.append(info.id)
     # L4 tries again and passes: counted in attempts and "passed on any attempt", never in item analysis.
     answer(app, ids[3], "final", ALL_RIGHT, START + timedelta(days=2))
-    # A preview attempt by L3 (all right) must not count anywhere.
-    answer(app, ids[2], "final", ALL_RIGHT, START + timedelta(days=3), preview=True)
     # An educator (staff) enrolled and took the quiz: never counted as a learner.
     educator = auth.user("educator")
     enrol(app, educator.id)
@@ -364,7 +360,7 @@ def test_item_statistics_over_first_attempts_by_hand(app, seeded):
     with app.app_context():
         quiz = _quiz("final")
         stat = db.session.get(QuizStatistic, quiz.id)
-        # Four learners' first attempts: the educator's, the preview and L4's second attempt are left out.
+        # Four learners' first attempts: the educator's and L4's second attempt are left out.
         assert stat.attempts == 4
         assert stat.sum_points == pytest.approx(3 + 2.5 + 1 + 0)
         assert stat.sum_score == pytest.approx(1 + 2.5 / 3 + 1 / 3 + 0)

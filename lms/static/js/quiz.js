@@ -12,6 +12,7 @@
   function setStatus(text) { if (status) { status.textContent = text; } }
 
   function save() {
+    if (!saveUrl) { return Promise.resolve(); }  // an author's preview: nothing is stored
     var data = new FormData(form);
     return fetch(saveUrl, {
       method: "POST",

@@ -607,6 +607,18 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def jobs_enqueued(database_url: str) -> int:
+    """Background jobs in the table (the scenario itself enqueues none today; a worker runs any that come)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM background_job"))
+    finally:
+        engine.dispose()
+
+
 def answers_so_far(database_url: str, first: int, users: int) -> int:
     """Recorded answers of these examinees right now (the fault runs kill a process once some exist)."""
     return count(database_url, first, users).answers

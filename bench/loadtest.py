@@ -350,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     servers = ex.start_servers(env, work, args.processes, args.workers)
     worker = ex.jobs_worker(env, work / "jobs.log")
     steps: list[Step] = []
+    jobs = 0
     skipped: list[int] = []
     faults: dict[str, dict] = {}
     first = 0
@@ -375,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             faults["kill"] = kill_fault(args, env, servers, work, first)
             first += args.fault_users
             print(f"loadtest: {faults['kill']['counts']}", flush=True)
+        jobs = ex.jobs_enqueued(args.database_url)
     finally:
         worker.stop()
         for server in servers:
@@ -383,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         print("loadtest: fault 2, restart a private PostgreSQL mid-run", flush=True)
         faults["restart"] = restart_fault(args, work)
         print(f"loadtest: {faults['restart']['counts']}", flush=True)
+    header += f" Background jobs enqueued during the run: {jobs} (one `flask jobs worker` was running)."
     text = report(args, steps, skipped, faults, header)
     args.out.write_text(text)
     if args.out == OUT:

@@ -119,7 +119,8 @@ bench-deps:
 # masters sharing PostgreSQL and Redis (capped at LOAD_BUDGET seconds), then the faults (one app process
 # SIGKILLed mid-run; a private PostgreSQL cluster restarted mid-run). Writes bench/LOADTEST.md (linked from
 # bench/RESULTS.md). LMS_LOAD_DATABASE_URL is emptied first: a database of its own (default bench_exam).
-# LOAD_STEPS, LOAD_THINK (min,max s), LOAD_RAMP, LOAD_SPIKE, LOAD_PROCESSES, LOAD_WORKERS tune the run.
+# LMS_LOAD_REDIS_URL (default redis://127.0.0.1:6379/14) holds its rate limits and job queue. LOAD_STEPS,
+# LOAD_THINK (min,max s), LOAD_RAMP, LOAD_SPIKE, LOAD_BUDGET, LOAD_PROCESSES, LOAD_WORKERS, LOAD_SEED tune it.
 loadtest: install-test
 	$(TEST_BIN)/python bench/loadtest.py
 

@@ -381,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         worker.stop()
         for server in servers:
             server.stop()
-    if not args.no_faults:
+    if not args.no_faults and os.geteuid() != 0:
+        print("loadtest: fault 2 skipped: the private PostgreSQL runs as the postgres user (needs root)")
+    elif not args.no_faults:
         print("loadtest: fault 2, restart a private PostgreSQL mid-run", flush=True)
         faults["restart"] = restart_fault(args, work)
         print(f"loadtest: {faults['restart']['counts']}", flush=True)

@@ -115,16 +115,14 @@ bench-deps:
 		fi; \
 	fi
 
-# The exam-day scenario (bench/locustfile.py) with Locust, headless, against a running production server
-# (`make serve-prod` with LMS_TRUSTED_PROXIES=127.0.0.1) whose examinees exist (examinee0..N-1@example.org,
-# see bench/locustfile.py). LOAD_USERS, LOAD_RATE (logins per second) and LOAD_TIME set the run.
-LOAD_HOST ?= http://127.0.0.1:8000
-LOAD_USERS ?= 500
-LOAD_RATE ?= 1
-LOAD_TIME ?= 20m
+# The exam-day scenario (bench/loadtest.py, bench/locustfile.py): a stepped ramp of examinees on two gunicorn
+# masters sharing PostgreSQL and Redis (capped at LOAD_BUDGET seconds), then the faults (one app process
+# SIGKILLed mid-run; a private PostgreSQL cluster restarted mid-run). Writes bench/LOADTEST.md (linked from
+# bench/RESULTS.md). LMS_LOAD_DATABASE_URL is emptied first: a database of its own (default bench_exam).
+# LMS_LOAD_REDIS_URL (default redis://127.0.0.1:6379/14) holds its rate limits and job queue. LOAD_STEPS,
+# LOAD_THINK (min,max s), LOAD_RAMP, LOAD_SPIKE, LOAD_BUDGET, LOAD_PROCESSES, LOAD_WORKERS, LOAD_SEED tune it.
 loadtest: install-test
-	$(TEST_BIN)/locust -f bench/locustfile.py --headless -u $(LOAD_USERS) -r $(LOAD_RATE) \
-		--run-time $(LOAD_TIME) --host $(LOAD_HOST) --only-summary
+	$(TEST_BIN)/python bench/loadtest.py
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) build *.egg-info .pytest_cache

@@ -1,135 +1,142 @@
-"""A small exam-day run: gunicorn with the production configuration on PostgreSQL and Redis, Locust in a
-subprocess on ephemeral ports (bench/locustfile.py), then every answer and submission counted in the
-database. Think time is under a second and there are a few dozen examinees: this checks that nothing is
-lost under concurrency, never how fast it goes (timings never go in tests)."""
+"""Small exam-day runs through the load-test harness (bench/examday.py, bench/locustfile.py): two gunicorn
+masters with the production configuration on PostgreSQL and Redis, Locust in a subprocess on ephemeral ports,
+then every answer and submission counted in the database.
+
+The quiz is the Moodle 4.5 load-test mix the harness generates (16 questions on 8 pages: 12 single choice,
+2 true/false, 1 matching, 1 short answer), the accounts share one argon2id hash at production strength, and
+every examinee changes process on every page, so its session must be valid on both. Think time is under a
+second and there are a few dozen examinees: these check that nothing is lost, never how fast it goes
+(timings never go in tests). `make loadtest` is the real run.
+"""
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+import requests
 
-from lms.extensions import db
-from lms.quizzes.models import Attempt, AttemptAnswer
-from tests import factories
-from tests.packages import sync, write_package
 from tests.redis_util import require_redis
 
 pytestmark = [pytest.mark.smoke, pytest.mark.postgres_only]
 
 ROOT = Path(__file__).resolve().parents[1]
-USERS = 24
-PASSWORD = "examinee password 2026"
+USERS = 30
 
 
-def exam_toml() -> str:
-    """16 questions on 8 pages: 12 single choice, 2 true/false, 2 short answer."""
-    parts = ['title = "Exam"\nkind = "quiz"\npass_mark = 50\nquestions_per_page = 2\n']
-    for n in range(1, 13):
-        parts.append(
-            f'[[questions]]\nid = "sc{n}"\ntype = "single_choice"\nprompt = "Choice {n}?"\nanswer = "A"\n'
-            'options = [{ text = "One" }, { text = "Two" }, { text = "Three" }]\n'
-        )
-    for n in (1, 2):
-        parts.append(
-            f'[[questions]]\nid = "tf{n}"\ntype = "true_false"\nprompt = "Claim {n}."\nanswer = true\n'
-        )
-        parts.append(
-            f'[[questions]]\nid = "sa{n}"\ntype = "short_answer"\nprompt = "Name {n}?"\naccepted = ["cd19"]\n'
-        )
-    return "\n".join(parts)
+def _harness():
+    """bench/examday.py, imported by path (bench/ is scripts, not a package)."""
+    if "examday" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("examday", ROOT / "bench" / "examday.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["examday"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["examday"]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_exam_day_smoke_loses_nothing(app, tmp_path, migrated):
-    redis_url = require_redis()
-    folder = write_package(tmp_path / "exam", slug="exam-day", lessons=1)
-    (folder / "quizzes" / "check.toml").write_text(exam_toml())
-    sync(app, folder)
-    ids = [
-        factories.create_user(app, email=f"examinee{n}@example.org", password=PASSWORD).id
-        for n in range(USERS)
-    ]
-    port = _port()
-    env = {
-        **os.environ,
-        "LMS_CONFIG": "production",
-        "LMS_SECRET_KEY": secrets.token_hex(32),
-        "LMS_BASE_URL": f"http://127.0.0.1:{port}",
-        "LMS_SIGNING_KEY_FILE": str(factories.signing_key_file(tmp_path)),
-        "LMS_DATABASE_URL": migrated,
-        "LMS_RATELIMIT_STORAGE_URI": redis_url,
-        "LMS_JOBS_MODE": "manual",
-        "LMS_TRUSTED_PROXIES": "127.0.0.1",
-        "LMS_MAIL_OUTBOX": str(tmp_path / "outbox"),
-        "LMS_LOAD_COURSE": "exam-day",
-        "LMS_LOAD_QUIZ": "check",
-        "LMS_LOAD_PASSWORD": PASSWORD,
-        "LMS_LOAD_THINK_MIN": "0.1",
-        "LMS_LOAD_THINK_MAX": "0.5",
-    }
-    bin_dir = Path(sys.executable).parent
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
+@pytest.fixture(scope="module")
+def exam_day(migrated, tmp_path_factory):
+    """The generated exam-day course stored, two app processes sharing PostgreSQL and Redis; afterwards the
+    processes are stopped and the tables emptied (the tests share them, like the processes do)."""
+    ex = _harness()
+    work = tmp_path_factory.mktemp("exam-day")
+    env = ex.app_env(migrated, require_redis(), work)
+    ex.prepare(env, work, migrate=False)  # the suite has migrated this database already
+    servers = ex.start_servers(env, work, count=2, workers=2)
     try:
-        run = subprocess.run(
-            [
-                str(bin_dir / "locust"),
-                "-f",
-                str(ROOT / "bench" / "locustfile.py"),
-                "--headless",
-                "-u",
-                str(USERS),
-                "-r",
-                str(USERS),
-                "--run-time",
-                "40s",
-                "--web-port",
-                str(_port()),
-                "--host",
-                f"http://127.0.0.1:{port}",
-                "--only-summary",
-                "--exit-code-on-error",
-                "1",
-            ],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
+        yield ex, env, servers, work
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    report = run.stdout[-3000:] + run.stderr[-3000:]
-    assert run.returncode == 0, report
-    with app.app_context():
-        submitted = db.session.scalar(
-            select(func.count())
-            .select_from(Attempt)
-            .where(Attempt.user_id.in_(ids), Attempt.status == "submitted")
-        )
-        answered = db.session.scalar(
-            select(func.count())
-            .select_from(AttemptAnswer)
-            .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
-            .where(Attempt.user_id.in_(ids), AttemptAnswer.response.is_not(None))
-        )
-    assert submitted == USERS, report
-    assert answered == USERS * 16, report
+        for server in servers:
+            server.stop()
+        ex.empty_tables(migrated)
+
+
+def _run(ex, env, servers, work, first: int):
+    ex.create_examinees(ex_url(env), first, USERS)
+    return ex.locust(
+        [s.url for s in servers],
+        USERS,
+        env,
+        work,
+        first=first,
+        ramp_seconds=3,
+        spike_seconds=2,
+        think=(0.1, 0.4),
+        run_time=150,
+    )
+
+
+def ex_url(env) -> str:
+    return env["LMS_DATABASE_URL"]
+
+
+def test_generated_quiz_is_the_moodle_mix():
+    text = _harness().quiz_toml()
+    assert text.count('type = "single_choice"') == 12
+    assert text.count('type = "true_false"') == 2
+    assert text.count('type = "matching"') == 1
+    assert text.count('type = "short_answer"') == 1
+    assert "questions_per_page = 2" in text
+
+
+def test_exam_day_on_two_processes_loses_nothing(exam_day, migrated):
+    ex, env, servers, work = exam_day
+    popen, path = _run(ex, env, servers, work, first=0)
+    result = ex.finish(popen, path, timeout=180)
+    report = result.output[-3000:] + repr(result.failures[:5])
+    assert result.failures == [], report
+    assert result.finished == USERS, report
+    assert result.switched == USERS, report  # every examinee used both processes with one session
+    counts = ex.count(migrated, 0, USERS, result)
+    assert counts.submitted == USERS, counts
+    assert counts.answers == USERS * 16, counts
+    assert counts.acknowledged == USERS * 16, counts
+    assert counts.complete, counts
+
+
+def test_login_limits_are_shared_by_the_processes(exam_day):
+    """Ten wrong passwords for one account, alternating between the processes, then both refuse (429)."""
+    servers = exam_day[2]
+    account = f"limit-{secrets.token_hex(4)}@load.example.org"
+    session = requests.Session()
+    session.headers["X-Forwarded-For"] = "10.250.0.1"
+
+    def attempt(server) -> int:
+        page = session.get(f"{server.url}/login", timeout=30).text
+        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+        for cookie in session.cookies:
+            cookie.secure = False
+        return session.post(
+            f"{server.url}/login",
+            data={"email": account, "password": "wrong password", "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        ).status_code
+
+    statuses = [attempt(servers[n % 2]) for n in range(10)]
+    assert statuses == [400] * 10
+    assert [attempt(servers[0]), attempt(servers[1])] == [429, 429]
+
+
+def test_killing_one_of_two_processes_mid_run_loses_nothing(exam_day, migrated):
+    """Runs last in this module: it kills the first process for good (fresh examinees, USERS..2*USERS-1)."""
+    ex, env, servers, work = exam_day
+    first = USERS
+    popen, path = _run(ex, env, servers, work, first=first)
+    ex.wait_for(
+        lambda: ex.answers_so_far(migrated, first, USERS) >= USERS * 16 // 3, 120, "a third of the answers"
+    )
+    servers[0].kill()  # SIGKILL, master and workers
+    result = ex.finish(popen, path, timeout=180)
+    report = result.output[-3000:] + repr(result.failures[:5])
+    assert servers[0].popen.poll() is not None
+    assert result.failovers > 0, report  # examinees met the dead process and moved to the other one
+    assert result.finished == USERS, report
+    counts = ex.count(migrated, first, USERS, result)
+    assert counts.acknowledged_found == counts.acknowledged, counts  # no acknowledged answer lost
+    assert counts.submissions_acknowledged_found == counts.submissions_acknowledged == USERS, counts
+    assert counts.submitted == USERS, counts
+    assert counts.answers == USERS * 16, counts

@@ -7,6 +7,7 @@ import json
 import math
 import random
 import shutil
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -444,9 +445,16 @@ class _Seeder:
         # them to use the attempt budget (twice as many as needed on average, so the budget is met); the
         # others only read.
         quiz_share = 2 * budget["attempts"] / max(1, len(journeys) * _ATTEMPTS_PER_JOURNEY)
+        # Likewise the share of journeys meant to reach the end: a journey reads about lessons x (0.44 +
+        # share / 2) lessons (12% never start, the others stop at random); aim a third over the budget.
+        lessons = statistics.fmean(
+            sum(i.kind == "lesson" for i in c.syllabus) or 1 for _, c, _, _ in journeys
+        )
+        per_journey = budget["progress"] / max(1, len(journeys))
+        finish_share = min(0.88, max(0.3, 2 * (1.3 * per_journey / lessons - 0.44)))
         for user_id, course, enrolled, ability in journeys:
             takes = rng.random() < quiz_share
-            last = self._journey(rows, user_id, course, enrolled, ability, budget, takes)
+            last = self._journey(rows, user_id, course, enrolled, ability, budget, takes, finish_share)
             rows["enrolment"].append((user_id, course.id, enrolled, last))
         return rows
 
@@ -459,6 +467,7 @@ class _Seeder:
         ability: float,
         budget: dict,
         takes_quizzes: bool,
+        finish_share: float,
     ) -> datetime:
         """One learner in one course; returns the time of their last recorded action.
 
@@ -472,7 +481,7 @@ class _Seeder:
         roll, steps = rng.random(), len(course.syllabus)
         if roll < 0.12:
             depth = 0  # enrolled, never started
-        elif roll < 0.45 or steps < 2:
+        elif roll < 0.12 + finish_share or steps < 2:
             depth = steps  # meant to finish (a failed quiz may still stop them)
         else:
             depth = rng.randint(1, steps - 1)  # dropped out part-way

@@ -57,10 +57,20 @@ BIG_TABLES = (
 )
 
 
+#: a page that takes longer than this once is timed no further (the run would take hours): reported as such
+ABANDON_MS = 5_000.0
+#: EXPLAIN ANALYZE of one statement gives up after this (then the plain plan is shown, its time as this)
+EXPLAIN_TIMEOUT_MS = 20_000.0
+
+
 @dataclass
 class PageTiming:
     label: str
     samples: list[float] = field(default_factory=list)
+
+    @property
+    def abandoned(self) -> bool:
+        return bool(self.samples) and max(self.samples) > ABANDON_MS
 
     def percentile(self, p: int) -> float:
         if len(self.samples) < 2:
@@ -69,7 +79,7 @@ class PageTiming:
 
     @property
     def ok(self) -> bool:
-        return self.percentile(99) < GOAL_MS
+        return not self.abandoned and self.percentile(99) < GOAL_MS
 
 
 @dataclass
@@ -125,32 +135,55 @@ def make_app(url: str, tmp: str):
             "WTF_CSRF_ENABLED": False,
             "JOBS_MODE": "manual",
             "REPORTS_STATS_MAX_AGE_MINUTES": 0,  # the statistics were just refreshed: no job from a page
+            # a page stuck on one statement for minutes ends (and is reported) instead of stalling the run
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": True,
+                **(
+                    {"connect_args": {"options": "-c statement_timeout=30000"}}
+                    if url.startswith("postgres")
+                    else {}
+                ),
+            },
         }
     )
 
 
-def prepare(app, profile: str, learners: int | None) -> tuple[str, float, float]:
-    """Empty and migrate the database, sync the bundled courses, seed, refresh statistics, add an admin."""
+def prepare(app, profile: str, learners: int | None, reuse: bool) -> tuple[str, float, float]:
+    """Empty and migrate the database, sync the bundled courses, seed, refresh statistics, add an admin.
+
+    ``reuse`` keeps a database seeded by an earlier run (to look at plans again without reseeding).
+    """
     from flask_migrate import upgrade
 
+    from lms.auth.models import User
     from lms.extensions import db
 
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
     runner = app.test_cli_runner()
-    for args in (["courses", "sync"],):
-        result = runner.invoke(args=args)
-        if result.exit_code != 0:
-            raise SystemExit(f"{' '.join(args)} failed:\n{result.output}")
-    seed_args = ["dev", "seed", "--profile", profile] + (["--learners", str(learners)] if learners else [])
-    began = time.perf_counter()
-    seeded = runner.invoke(args=seed_args)
-    seed_seconds = time.perf_counter() - began
-    if seeded.exit_code != 0:
-        raise SystemExit(f"seed failed:\n{seeded.output}\n{seeded.exception!r}")
+    if reuse:
+        with app.app_context():
+            upgrade()  # a new migration (an index) applies to the seeded data
+            n = db.session.scalar(select(db.func.count()).where(User.email.like("%@seed.example.org")))
+            db.session.execute(text("DELETE FROM user_account WHERE email = :e"), {"e": ADMIN_EMAIL})
+            db.session.commit()
+        seeded_output, seed_seconds = f"Reused a seeded database:\n  learners {n:>10,}\n\n\n", 0.0
+    else:
+        with app.app_context():
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            upgrade()
+        synced = runner.invoke(args=["courses", "sync"])
+        if synced.exit_code != 0:
+            raise SystemExit(f"courses sync failed:\n{synced.output}")
+        seed_args = ["dev", "seed", "--profile", profile] + (
+            ["--learners", str(learners)] if learners else []
+        )
+        began = time.perf_counter()
+        seeded = runner.invoke(args=seed_args)
+        seed_seconds = time.perf_counter() - began
+        if seeded.exit_code != 0:
+            raise SystemExit(f"seed failed:\n{seeded.output}\n{seeded.exception!r}")
+        seeded_output = seeded.output
     began = time.perf_counter()
     refreshed = runner.invoke(args=["reports", "refresh"])
     refresh_seconds = time.perf_counter() - began
@@ -166,7 +199,7 @@ def prepare(app, profile: str, learners: int | None) -> tuple[str, float, float]
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would soon have
             db.session.commit()
-    return seeded.output, seed_seconds, refresh_seconds
+    return seeded_output, seed_seconds, refresh_seconds
 
 
 def sample_learners(app, count: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -191,11 +224,14 @@ def sample_learners(app, count: int, rng: random.Random) -> list[tuple[str, str]
 
 def timed_get(client, path: str) -> float:
     began = time.perf_counter()
-    response = client.get(path)
+    try:
+        status = client.get(path).status_code
+    except Exception as exc:  # the statement timeout, raised through the test client
+        status = repr(exc)[:200]
     ms = (time.perf_counter() - began) * 1000
-    if response.status_code != 200:
-        raise SystemExit(f"GET {path} answered {response.status_code}")
-    return ms
+    if status != 200 and ms < ABANDON_MS:
+        raise SystemExit(f"GET {path} answered {status}")
+    return ms  # a failure after ABANDON_MS is the statement timeout: the page is then timed no further
 
 
 def login(client, email: str, password: str) -> None:
@@ -227,12 +263,14 @@ def measure(app, learners: list[tuple[str, str]], repeat: int, rng: random.Rando
     login(warm, learners[0][0], _seed_password())
     warm.get("/dashboard")
     warm.get(f"/courses/{learners[0][1]}")  # fills the published-content cache, as any running server has
-    for email, slug in learners:
+    for n, (email, slug) in enumerate(learners, 1):
         client = app.test_client()
         login(client, email, _seed_password())
         for _ in range(repeat):
             pages["dashboard"].samples.append(timed_get(client, "/dashboard"))
             pages["course page"].samples.append(timed_get(client, f"/courses/{slug}"))
+        if n % 50 == 0:
+            print(f"   {n} learners timed", flush=True)
     with app.app_context():
         slugs = [
             s
@@ -241,14 +279,25 @@ def measure(app, learners: list[tuple[str, str]], repeat: int, rng: random.Rando
         ]
     admin = app.test_client()
     login(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
+    print(table_of(list(pages.values())), flush=True)
+    for label in report_paths("x", rng):
+        pages[label] = PageTiming(label)
     for slug in slugs:
-        for path in report_paths(slug, rng).values():
-            admin.get(path)  # one warm-up per page and course
+        for label, path in report_paths(slug, rng).items():
+            # one request per page and course warms the caches; a page that is far too slow stops here
+            if not pages[label].abandoned:
+                pages[label].samples.append(timed_get(admin, path))
+    for page in pages.values():
+        if page.label.startswith("report") and not page.abandoned:
+            page.samples.clear()
     rounds = max(1, len(learners) * repeat // (len(slugs) * 2))
-    for _ in range(rounds):
+    for n in range(rounds):
         for slug in slugs:
             for label, path in report_paths(slug, rng).items():
-                pages.setdefault(label, PageTiming(label)).samples.append(timed_get(admin, path))
+                if not pages[label].abandoned:
+                    pages[label].samples.append(timed_get(admin, path))
+        if (n + 1) % 10 == 0:
+            print(f"   {n + 1} of {rounds} rounds of report pages timed", flush=True)
     return list(pages.values())
 
 
@@ -299,10 +348,18 @@ def explain(app, learner: tuple[str, str]) -> dict[str, list[Statement]]:
             raw = db.session.connection().connection.driver_connection
             with raw.cursor() as cursor:
                 for st in seen:
-                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + st.sql, st.params)
-                    st.plan = "\n".join(r[0] for r in cursor.fetchall())
-                    found = re.search(r"Execution Time: ([\d.]+) ms", st.plan)
-                    st.ms = float(found.group(1)) if found else 0.0
+                    cursor.execute("SAVEPOINT plan")
+                    cursor.execute(f"SET LOCAL statement_timeout = {int(EXPLAIN_TIMEOUT_MS)}")
+                    try:
+                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + st.sql, st.params)
+                        st.plan = "\n".join(r[0] for r in cursor.fetchall())
+                        found = re.search(r"Execution Time: ([\d.]+) ms", st.plan)
+                        st.ms = float(found.group(1)) if found else 0.0
+                    except Exception:
+                        cursor.execute("ROLLBACK TO SAVEPOINT plan")
+                        cursor.execute("EXPLAIN " + st.sql, st.params)
+                        st.plan = "\n".join(r[0] for r in cursor.fetchall())
+                        st.ms = EXPLAIN_TIMEOUT_MS
             db.session.rollback()
         out[label] = seen
     return out
@@ -312,13 +369,13 @@ def seq_scans(plan: str) -> list[str]:
     return sorted(set(re.findall(r"Seq Scan on (\w+)", plan)) & set(BIG_TABLES))
 
 
-def run(profile: str, url: str, learners: int | None, sample: int, repeat: int) -> Run:
+def run(profile: str, url: str, learners: int | None, sample: int, repeat: int, reuse: bool = False) -> Run:
     rng = random.Random(20261202)
     with tempfile.TemporaryDirectory() as tmp:
         url = url or f"sqlite:///{tmp}/scale.sqlite3"
         app = make_app(url, tmp)
         print(f"== scale bench, profile {profile!r}, database {_shown(url)}", flush=True)
-        seed_output, seed_s, refresh_s = prepare(app, profile, learners)
+        seed_output, seed_s, refresh_s = prepare(app, profile, learners, reuse and url.startswith("postgres"))
         print(seed_output.rstrip(), flush=True)
         print(f"statistics job: {refresh_s:.1f} s", flush=True)
         chosen = sample_learners(app, sample, rng)
@@ -336,11 +393,21 @@ def _shown(url: str) -> str:
 
 
 def table(result: Run) -> str:
+    return table_of(result.pages)
+
+
+def table_of(pages: list[PageTiming]) -> str:
     lines = [
         f"| page | requests | p50 ms | p95 ms | p99 ms | goal p99 < {GOAL_MS:.0f} ms |",
         "|---|---:|---:|---:|---:|---|",
     ]
-    for page in result.pages:
+    for page in pages:
+        if page.abandoned:
+            lines.append(
+                f"| {page.label} | {len(page.samples)} | slower than {ABANDON_MS / 1000:.0f} s "
+                f"(max {max(page.samples) / 1000:.1f} s): timed no further | | | MISSED |"
+            )
+            continue
         lines.append(
             f"| {page.label} | {len(page.samples)} | {page.percentile(50):.1f} | {page.percentile(95):.1f} "
             f"| {page.percentile(99):.1f} | {'ok' if page.ok else 'MISSED'} |"
@@ -360,7 +427,7 @@ def explain_summary(result: Run, top: int = 3) -> str:
         scans = sorted({t for s in statements for t in seq_scans(s.plan)})
         lines.append(
             f"| {label} | {len(statements)} | {', '.join(f'{s.ms:.2f}' for s in slow)} | "
-            f"{', '.join(scans) or 'none'} |"
+            f"{', '.join(scans) or 'none'} |".replace(f"{EXPLAIN_TIMEOUT_MS:.2f}", "timed out")
         )
     return "\n".join(lines)
 
@@ -423,8 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="requests per page per learner")
     parser.add_argument("--write", action="store_true", help="write this profile's section of bench/SCALE.md")
     parser.add_argument("--explain", action="store_true", help="print every plan in full")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the data an earlier run seeded (PostgreSQL)"
+    )
     args = parser.parse_args(argv)
-    result = run(args.profile, args.database_url, args.learners, args.sample, args.repeat)
+    result = run(args.profile, args.database_url, args.learners, args.sample, args.repeat, args.reuse)
     print()
     print(table(result))
     print()

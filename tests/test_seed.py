@@ -195,3 +195,15 @@ def test_seed_refuses_production(app, monkeypatch, tmp_path):
     with production.app_context():
         db.engine.dispose()
     assert _count(app, User) == 0
+
+
+@pytest.mark.postgres_only
+def test_migration_0012_indexes_learner_names_on_postgresql(app):
+    """The learners' report sorts by lower(full_name): the expression index exists, as the model declares."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        definition = db.session.scalar(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_user_account_lower_full_name'")
+        )
+    assert definition is not None and "lower((full_name)::text)" in definition

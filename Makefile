@@ -11,7 +11,7 @@ TEST_VENV := .venv-test
 TEST_BIN := $(TEST_VENV)/bin
 TEST_PLUGINS := tests/plugins/lms-example-qtype tests/plugins/lms-example-course
 
-.PHONY: install install-test browser-deps bench-deps migrate sync demo run reset serve-prod test test-sqlite test-postgres lint format bench loadtest clean
+.PHONY: install install-test browser-deps bench-deps migrate sync demo run reset serve-prod test test-sqlite test-postgres lint format bench bench-scale loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,13 @@ format: install-test
 # LMS_BENCH_DATABASE_URL=postgresql+psycopg://.../bench_x runs it on PostgreSQL (that database is emptied).
 bench: install bench-deps
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/scale_bench.py --profile bench --write
+
+# Dashboard, course page and report latency on seeded scale data (bench/scale_bench.py, writes bench/SCALE.md):
+# `make bench` runs the 10,000-learner profile, `make bench-scale` the 100,000-learner one. Set
+# LMS_SCALE_DATABASE_URL=postgresql+psycopg://.../bench_y (a database of its own: it is emptied); else SQLite.
+bench-scale: install
+	$(BIN)/python bench/scale_bench.py --profile loadtest --write
 
 # Debian's wrk drives the HTTP benchmark (installed here when missing and we may; never downloaded otherwise).
 bench-deps:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index
+from sqlalchemy import JSON, ForeignKey, Index, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lms.auth.models import User
 from lms.extensions import db
 
 
@@ -89,3 +90,14 @@ class LearnerStatistic(db.Model):
     #: best submitted score on the final (fraction), None without one
     best_final: Mapped[float | None]
     status_rank: Mapped[int]
+
+
+#: The learners' table of a report sorts by name by default: with this index PostgreSQL walks the course's
+#: learners in name order and stops at the page, instead of joining and sorting every enrolled learner
+#: (about 500 ms for 38,000 of 100,000 learners; under 100 ms with it, on the 2-core machine, bench/SCALE.md).
+#: Declared here, beside the report that needs it, on the accounts table (migration 0012).
+#: PostgreSQL only: SQLite cannot reflect an expression index (so models and migrations could not be compared
+#: there), and it serves the small databases where the sort costs nothing.
+ix_user_account_lower_full_name = Index(
+    "ix_user_account_lower_full_name", func.lower(User.__table__.c.full_name)
+).ddl_if(dialect="postgresql")

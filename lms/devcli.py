@@ -615,7 +615,7 @@ class _Seeder:
         rows["attempt"].append(
             (
                 attempt_id, user_id, course.id, quiz.id, quiz.key, number, seed, "submitted", started,
-                deadline, submitted, False, score, points, max_points, passed, False,
+                deadline, submitted, False, score, points, max_points, passed,
             )
         )  # fmt: skip
         self.counts["answers"] += len(order)
@@ -675,7 +675,7 @@ _SEED_COLUMNS = {
     "progress_record": ("user_id", "course_id", "item_key", "completed_at", "version_no", "content_hash"),
     "attempt": (
         "id", "user_id", "course_id", "quiz_id", "quiz_key", "number", "seed", "status", "started_at",
-        "deadline_at", "submitted_at", "late", "score", "points", "max_points", "passed", "preview",
+        "deadline_at", "submitted_at", "late", "score", "points", "max_points", "passed",
     ),
     "attempt_answer": (
         "attempt_id", "question_id", "position", "question_hash", "response", "saved_at", "score", "correct",

@@ -158,6 +158,20 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: Pool per worker process (see docs/deployment.md, "Workers and threads"): a sync worker uses one
+    #: connection at a time, a gthread worker one per thread, so 5 + 5 covers up to 10 threads; 2 workers per
+    #: core × cores × 10 must stay under PostgreSQL's max_connections (100 by default). No pre-ping: it is
+    #: one more round trip on every request; a connection PostgreSQL dropped (restart) fails that one
+    #: request with the error page, SQLAlchemy then discards every older pooled connection and
+    #: the next request connects afresh, with no app restart. Recycling after 30 minutes keeps connections
+    #: younger than any firewall or PgBouncer idle timeout.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_timeout": 10,
+        "pool_recycle": 1800,
+        "pool_pre_ping": False,
+    }
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -165,6 +179,17 @@ CONFIGS: dict[str, type[Config]] = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+#: pool options that only a server database's queue pool takes (SQLite in memory has a single connection)
+_QUEUE_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout")
+
+
+def engine_options_for(uri: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` minus the queue-pool sizes when ``uri`` is SQLite (a file or memory, one writer anyway)."""
+    if not uri.startswith("sqlite"):
+        return dict(options)
+    return {k: v for k, v in options.items() if k not in _QUEUE_POOL_OPTIONS}
 
 
 def config_from_env(environ: dict[str, str] | None = None) -> type[Config]:

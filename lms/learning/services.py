@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
@@ -153,37 +153,40 @@ class DashboardRow:
 
 
 def dashboard(user: User) -> list[DashboardRow]:
-    """Each active enrolment with progress and next step, in two queries whatever the number of courses
-    (enrolments with their courses, progress records) once the versions are cached."""
+    """Each active enrolment with progress and next step, in one query whatever the number of courses
+    (enrolments with their courses and progress records, outer-joined) once the versions are cached."""
     rows = db.session.execute(
-        select(Enrolment, Course)
-        .join(Course, Course.id == Enrolment.course_id)
-        .where(Enrolment.user_id == user.id, Enrolment.left_at.is_(None), Course.current_version_no > 0)
-        .order_by(Enrolment.last_activity_at.desc())
-    ).all()
-    if not rows:
-        return []
-    # The versions' syllabi come from the published-content cache: no query once warm.
-    contents = {course.id: version_content(course) for _, course in rows}
-    pairs = [(course.id, course.current_version_no) for _, course in rows]
-    syllabi = {course_id: c.syllabus for course_id, c in contents.items()}
-    policies = {course_id: c.policy for course_id, c in contents.items()}
-    numbers = {course_id: c.version.number for course_id, c in contents.items()}
-    records: dict[int, dict[str, Record]] = {}
-    for course_id, key, version_no, content_hash in db.session.execute(
         select(
-            ProgressRecord.course_id,
+            Enrolment,
+            Course,
             ProgressRecord.item_key,
             ProgressRecord.version_no,
             ProgressRecord.content_hash,
-        ).where(ProgressRecord.user_id == user.id, ProgressRecord.course_id.in_([c for c, _ in pairs]))
-    ):
-        records.setdefault(course_id, {})[key] = Record(version_no, content_hash)
+        )
+        .join(Course, Course.id == Enrolment.course_id)
+        .outerjoin(
+            ProgressRecord,
+            and_(
+                ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
+            ),
+        )
+        .where(Enrolment.user_id == user.id, Enrolment.left_at.is_(None), Course.current_version_no > 0)
+        .order_by(Enrolment.last_activity_at.desc(), Enrolment.id)
+    ).all()
+    pairs: dict[int, tuple[Enrolment, Course]] = {}
+    records: dict[int, dict[str, Record]] = {}
+    for enrolment, course, key, version_no, content_hash in rows:
+        pairs.setdefault(course.id, (enrolment, course))
+        if key is not None:
+            records.setdefault(course.id, {})[key] = Record(version_no, content_hash)
     result = []
-    for enrolment, course in rows:
-        if course.id not in policies:
-            continue
-        syllabus = syllabi.get(course.id, [])
-        done = edition_done(syllabus, records.get(course.id, {}), numbers[course.id], policies[course.id])
-        result.append(DashboardRow(course, enrolment, course_progress(syllabus, done, policies[course.id])))
+    for enrolment, course in pairs.values():
+        # The versions' syllabi come from the published-content cache: no query once warm.
+        content = version_content(course)
+        done = edition_done(
+            content.syllabus, records.get(course.id, {}), content.version.number, content.policy
+        )
+        result.append(
+            DashboardRow(course, enrolment, course_progress(content.syllabus, done, content.policy))
+        )
     return result

@@ -50,8 +50,9 @@ init = function(args)
   threads = tonumber(args[2] or "1")
   local f = io.open(args[1])
   for line in f:lines() do
-    local method, path, cookie, token, body = line:match("^(%S+)\\t(%S+)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)$")
-    table.insert(paths, {method, path, cookie, token, body})
+    local method, path, ip, cookie, token, body =
+      line:match("^(%S+)\\t(%S+)\\t([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)$")
+    table.insert(paths, {method, path, cookie, token, body, ip})
   end
   f:close()
 end
@@ -59,7 +60,12 @@ request = function()
   -- thread k of t replays lines k, k+t, k+2t...: each line once per pass over the file, whatever -t is
   local r = paths[((n * threads + id) % #paths) + 1]
   n = n + 1
-  local ip = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  -- each virtual client keeps its own address (its session was bound to it at login); anonymous lines
+  -- get a fresh one per request
+  local ip = r[6]
+  if ip == "" then
+    ip = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  end
   local headers = {["X-Forwarded-For"] = ip}
   if r[3] ~= "" then headers["Cookie"] = r[3] end
   if r[4] ~= "" then headers["X-CSRFToken"] = r[4] end
@@ -330,13 +336,14 @@ with app.app_context():
             view = registry.get(q.type).learner_view(q.spec, attempt.seed, shuffle)
             first = (view.get("options") or [{{}}])[0]
             body[f"q{{answer.id}}"] = str(first.get("value", "x")) if isinstance(first, dict) else "x"
-        with app.test_request_context(base_url="https://127.0.0.1"):
+        ip = f"10.{{100 + user.id // 62500}}.{{user.id // 250 % 250}}.{{user.id % 250 + 1}}"
+        with app.test_request_context(base_url="https://127.0.0.1", headers={{"X-Forwarded-For": ip}}):
             login_user(user)
             session.permanent = True
             g.pop("csrf_token", None)  # g lives in the app context, shared by these request contexts
             token = generate_csrf()
             cookie = serializer.dumps(dict(session))
-        rows.append(dict(cookie=f"{{app.config['SESSION_COOKIE_NAME']}}={{cookie}}", token=token,
+        rows.append(dict(ip=ip, cookie=f"{{app.config['SESSION_COOKIE_NAME']}}={{cookie}}", token=token,
                          attempt=f"/attempts/{{attempt.id}}", body=body))
 with open({str(out)!r}, "w") as f:
     json.dump(rows, f)
@@ -384,6 +391,7 @@ def learner(port: int, n: int) -> dict:
     options = {f: re.findall(rf'name="{f}"[^>]*value="([^"]+)"', html) for f in fields[:2]}
     body = urlencode({f: (v[0] if v else "x") for f, v in options.items()})
     return {
+        "ip": c.ip,
         "cookie": c.cookie_header,
         "token": token,
         "lesson": lesson,
@@ -465,9 +473,10 @@ def main(argv: list[str] | None = None) -> str:
             "quiz attempt page": [("GET", lr["attempt"], lr) for lr in learners],
         }
         exam = [
-            {"cookie": e["cookie"], "token": e["token"], "save_body": urlencode(e["body"])} for e in examinees
+            {"ip": e["ip"], "cookie": e["cookie"], "token": e["token"], "save_body": urlencode(e["body"])}
+            for e in examinees
         ]
-        check = Client(port, "10.9.9.9")
+        check = Client(port, examinees[0]["ip"])
         check.cookies["session"] = examinees[0]["cookie"].partition("=")[2]
         status, _, html = check.request(
             "POST",
@@ -489,7 +498,7 @@ def main(argv: list[str] | None = None) -> str:
             {"email": "educator@example.org", "password": "bench password 123", "csrf_token": csrf(html)},
         )
         assert status == 302, ("educator login", status)
-        staff = {"cookie": educator.cookie_header, "token": "", "save_body": ""}
+        staff = {"ip": educator.ip, "cookie": educator.cookie_header, "token": "", "save_body": ""}
         anonymous = {"cookie": "", "token": "", "save_body": ""}
         pages["verify page (public)"] = [("GET", f"/verify/{serials.display(serial)}", anonymous)]
         pages["report page (course overview)"] = [("GET", f"/reports/{slug}", staff)]
@@ -497,12 +506,15 @@ def main(argv: list[str] | None = None) -> str:
         # attempt until the list runs out (then a repeat only redirects to the review: counted and shown).
         pages[SUBMIT] = [("POST", e["attempt"] + "/submit", x) for e, x in zip(examinees, exam, strict=True)]
         wanted = [w.strip() for w in args.pages.split(",") if w.strip()]
-        results = {"bare Flask hello (baseline)": run_wrk(bare_port, ["GET\t/\t\t\t"], *_wrk_args(args, tmp))}
+        results = {
+            "bare Flask hello (baseline)": run_wrk(bare_port, ["GET\t/\t\t\t\t"], *_wrk_args(args, tmp))
+        }
         for label, reqs in pages.items():
             if wanted and not any(w in label for w in wanted):
                 continue
             lines = [
-                f"{m}\t{p}\t{lr['cookie']}\t{lr['token']}\t{lr['save_body'] if m == 'POST' else ''}"
+                f"{m}\t{p}\t{lr.get('ip', '')}\t{lr['cookie']}\t{lr['token']}\t"
+                f"{lr['save_body'] if m == 'POST' else ''}"
                 for m, p, lr in reqs
             ]
             results[label] = run_wrk(port, lines, *_wrk_args(args, tmp))
@@ -518,7 +530,8 @@ def main(argv: list[str] | None = None) -> str:
         f"gunicorn {args.workers} {kind} workers × {args.threads} thread(s), wrk -t{WRK_THREADS} "
         f"-c{args.connections} -d{args.seconds}s per page, production config on {db_kind}, rate limits on "
         f"Redis, {args.learners} learners signed in over HTTP for the GET pages, {args.examinees} signed-in "
-        "examinees with a started attempt for autosave and submit, a distinct X-Forwarded-For per request"
+        "examinees with a started attempt for autosave and submit, a distinct X-Forwarded-For per virtual "
+        "client"
     )
     rows = [
         "| page | req/s | p50 ms | p95 ms | p99 ms | × bare Flask | errors (non-2xx/3xx) |",

@@ -71,6 +71,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    #: The server-side session row expires a fixed time after login (lms.auth.services.start_session), so
+    #: re-signing the cookie on every request to slide its expiry would buy nothing and cost a signature
+    #: and a Set-Cookie per page; the cookie is rewritten only when the session changes.
+    SESSION_REFRESH_EACH_REQUEST = False
     #: argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about a third of the CPU of
     #: Werkzeug's scrypt default per login (see docs/deployment.md). Older hashes (scrypt, pbkdf2) still
     #: verify and are replaced by argon2id at the owner's next login.

@@ -100,6 +100,7 @@ class LessonPage:
     progress: CourseProgress
     previous: SyllabusItem | None
     next: SyllabusItem | None
+    #: the lesson's cited references, each with its ``number`` in the course's reference list
     references: list[dict]
     position: int  # 1-based position among the syllabus items
     earlier: set[str] = field(default_factory=set)
@@ -127,7 +128,8 @@ def lesson_page(
     done = edition_done(syllabus, records, version.number, content.policy)
     earlier = {i.key for i in syllabus if i.key in records} - done
     prev_item, next_item = neighbours(syllabus, key)
-    refs = {r["key"]: r for r in version.details.get("references", [])}
+    # Numbered as in the course's reference list, here rather than in a template loop over every reference
+    refs = {r["key"]: {**r, "number": n} for n, r in enumerate(version.details.get("references", []), 1)}
     return LessonPage(
         course=course,
         version=version,

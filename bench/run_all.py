@@ -133,12 +133,18 @@ def main() -> int:
     from bench import http_bench
 
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load_before = os.getloadavg()[0]
     http = http_bench.main([])
+    load_after = os.getloadavg()[0]
     queries = statements_per_page()
     parts = [
         "# Benchmark results",
         "",
         f"Written by `make bench` on {started}. Machine: {machine()}. Commit: {commit()}.",
+        "",
+        # Ratios to bare Flask are only comparable between runs on a quiet machine: say how busy it was.
+        f"Load average (1 min) before the HTTP benchmark {load_before:.1f}, after it {load_after:.1f}, "
+        f"on {os.cpu_count()} cores.",
         "",
         "## HTTP: the app under gunicorn beside a bare Flask app (same server, same run)",
         "",

@@ -18,6 +18,7 @@ from lms.config import (
     check_production,
     config_from_env,
     default_base_url,
+    engine_options_for,
     ensure_secret_key,
     env_overrides,
 )
@@ -60,6 +61,9 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'lms.sqlite3'}"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options_for(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    )
     ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
     check_production(app.config)  # type: ignore[arg-type]
     default_base_url(app.config)  # type: ignore[arg-type]

@@ -71,6 +71,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    #: The server-side session row expires a fixed time after login (lms.auth.services.start_session), so
+    #: re-signing the cookie on every request to slide its expiry would buy nothing and cost a signature
+    #: and a Set-Cookie per page; the cookie is rewritten only when the session changes.
+    SESSION_REFRESH_EACH_REQUEST = False
     #: argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): about a third of the CPU of
     #: Werkzeug's scrypt default per login (see docs/deployment.md). Older hashes (scrypt, pbkdf2) still
     #: verify and are replaced by argon2id at the owner's next login.
@@ -162,6 +166,19 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: Pool per worker process (see docs/deployment.md, "Workers and threads"): a sync worker uses one
+    #: connection at a time, a gthread worker one per thread, so 5 + 5 covers up to 10 threads; 2 workers per
+    #: core × cores × 10 must stay under PostgreSQL's max_connections (100 by default). Pre-ping stays on:
+    #: it costs one short round trip per request, but after a PostgreSQL restart no request lands on a dead
+    #: pooled connection (tests/test_database_outage.py). Recycling after 30 minutes keeps connections
+    #: younger than any firewall or PgBouncer idle timeout.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
+        "pool_size": 5,
+        "max_overflow": 5,
+        "pool_timeout": 10,
+        "pool_recycle": 1800,
+        "pool_pre_ping": True,
+    }
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -169,6 +186,17 @@ CONFIGS: dict[str, type[Config]] = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+#: pool options that only a server database's queue pool takes (SQLite in memory has a single connection)
+_QUEUE_POOL_OPTIONS = ("pool_size", "max_overflow", "pool_timeout")
+
+
+def engine_options_for(uri: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` minus the queue-pool sizes when ``uri`` is SQLite (a file or memory, one writer anyway)."""
+    if not uri.startswith("sqlite"):
+        return dict(options)
+    return {k: v for k, v in options.items() if k not in _QUEUE_POOL_OPTIONS}
 
 
 def config_from_env(environ: dict[str, str] | None = None) -> type[Config]:

@@ -32,6 +32,7 @@ from lms.auth.forms import (
 )
 from lms.auth.models import User
 from lms.auth.permissions import is_safe_next
+from lms.auth.sessionuser import account_of
 from lms.errors import render_error
 from lms.extensions import db, limiter, login_account_key, rate_limit_wait
 from lms.jobs import enqueue
@@ -239,7 +240,7 @@ def sign_out_everywhere() -> Response:
     """End every session of this account, on every device, including this one."""
     if not SignOutEverywhereForm().validate_on_submit():
         abort(400)
-    user = current_user._get_current_object()
+    user = account_of(current_user)
     count = services.revoke_sessions(user, utcnow())
     services.audit(user, "sign_out_everywhere", "user", user.id, f"{count} sessions")
     db.session.commit()
@@ -254,7 +255,7 @@ def sign_out_everywhere() -> Response:
 def profile() -> Response | str:
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_profile(current_user, form.profile_data())
+        services.update_profile(account_of(current_user), form.profile_data())
         db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.profile"))
@@ -269,12 +270,14 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
+            services.change_password(
+                account_of(current_user), form.current_password.data, form.new_password.data
+            )
         except services.AccountError as exc:
             getattr(form, exc.field or "new_password").errors.append(exc.message)
         else:
             db.session.commit()
-            _start_session(current_user._get_current_object())
+            _start_session(account_of(current_user))
             flash("Your password is changed. Other devices have been signed out.", "success")
             return redirect(url_for("auth.profile"))
     status = 400 if form.is_submitted() else 200

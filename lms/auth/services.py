@@ -17,7 +17,6 @@ from argon2 import Type as Argon2Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.auth.models import (
@@ -29,6 +28,7 @@ from lms.auth.models import (
     UserRole,
     UserSession,
 )
+from lms.auth.sessionuser import SessionUser, load_session_user
 from lms.extensions import db
 from lms.signals import email_confirmed
 from lms.specialties import normalise_specialty
@@ -583,35 +583,17 @@ def revoke_sessions(user: User, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def load_user_from_session(session_id: str, now: datetime | None = None) -> User | None:
-    """Flask-Login loader: the user, their roles and their live server-side session, in one query.
+def load_user_from_session(session_id: str, now: datetime | None = None) -> SessionUser | None:
+    """Flask-Login loader: the user, their roles and their live server-side session, in one statement.
 
-    Runs on every signed-in request, so the roles come in the same statement (a join, not a second
-    select); nothing is cached in the process, so a revoked session ends at once in every worker.
+    Runs on every signed-in request, so it is one prebuilt Core statement read into a light object
+    (``lms.auth.sessionuser``), not an ORM user with its role rows; nothing is cached in the process, so a
+    revoked session ends at once in every worker.
 
     The id is ``<user id>.<session key>``; a revoked, expired or unknown key gives no user, whichever cookie
     (session or remember-me) carried it.
     """
     raw_id, _, key = session_id.partition(".")
-    if not raw_id.isdigit() or not key or len(key) > 128:
+    if not raw_id.isdigit() or not key or len(key) > 128 or int(raw_id) > 2**31 - 1:
         return None
-    now = now or utcnow()
-    user = (
-        db.session.scalars(
-            select(User)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(
-                User.id == int(raw_id),
-                UserSession.key_hash == _token_digest(key),
-                UserSession.revoked_at.is_(None),
-                UserSession.expires_at > now,
-                User.disabled_at.is_(None),
-            )
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .first()
-    )
-    if user is not None:
-        user.session_key = key
-    return user
+    return load_session_user(int(raw_id), _token_digest(key), now or utcnow(), key)

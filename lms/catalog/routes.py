@@ -43,8 +43,11 @@ def index() -> str:
 
 @bp.get("/courses/<slug>")
 def detail(slug: str) -> str:
-    course = published_or_404(slug)
-    page = services.course_page(course, current_user)
+    found = services.published_course_for(slug, current_user)  # course, enrolment, progress: one statement
+    if found is None:
+        abort(404)
+    course, enrolment, records = found
+    page = services.course_page(course, current_user, (enrolment, records))
     staff = any(has_role(current_user, role) for role in ("educator", "admin"))
     overdue = staff and services.review_is_overdue(page.version, utcnow().date())
     return render_template("catalog/detail.html", page=page, form=FlaskForm(), review_overdue=overdue)

@@ -232,13 +232,51 @@ def enrolment_and_records(user: User | Any, course: Course) -> tuple[Enrolment |
     return rows[0][0], records
 
 
-def course_page(course: Course, user: User | Any) -> CoursePage:
-    """Everything the course page shows: one query (enrolment with progress) once the version is cached."""
+def published_course_for(
+    slug: str, user: User | Any
+) -> tuple[Course, Enrolment | None, dict[str, Record]] | None:
+    """A published course with the signed-in learner's enrolment and progress records, in one statement.
+
+    The learner pages need all three on every request: the course row (which version is current), the
+    enrolment (may they see it) and the records (what is done). Outer joins keep it one round trip; None
+    when no published course has this slug, (course, None, {}) when not enrolled or anonymous.
+    """
+    from lms.learning.models import ProgressRecord
+
+    if not getattr(user, "is_authenticated", False):
+        course = get_published_course(slug)
+        return (course, None, {}) if course is not None else None
+    rows = db.session.execute(
+        select(
+            Course, Enrolment, ProgressRecord.item_key, ProgressRecord.version_no, ProgressRecord.content_hash
+        )
+        .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
+        .outerjoin(
+            ProgressRecord,
+            and_(
+                ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
+            ),
+        )
+        .where(Course.slug == slug, Course.status == "published", Course.current_version_no > 0)
+    ).all()
+    if not rows:
+        return None
+    records = {key: Record(no, content_hash) for _, _, key, no, content_hash in rows if key is not None}
+    return rows[0][0], rows[0][1], records
+
+
+def course_page(
+    course: Course,
+    user: User | Any,
+    preloaded: tuple[Enrolment | None, dict[str, Record]] | None = None,
+) -> CoursePage:
+    """Everything the course page shows: one query (enrolment with progress) once the version is cached,
+    none when the caller already has them (``preloaded``, from ``published_course_for``)."""
     from lms.catalog.content import version_content
 
     content = version_content(course)
     version, modules, items, syllabus = content.version, content.modules, content.items, content.syllabus
-    enrolment, records = enrolment_and_records(user, course)
+    enrolment, records = preloaded if preloaded is not None else enrolment_and_records(user, course)
     policy = content.policy
     if enrolment:
         done = edition_done(syllabus, records, version.number, policy)

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 
 from lms.catalog.models import Course
 from lms.catalog.routes import published_or_404
-from lms.catalog.services import course_page, enrolment_and_records, get_enrolment
+from lms.catalog.services import course_page, get_enrolment, published_course_for
 from lms.extensions import db
 from lms.learning import services
 
@@ -67,15 +67,17 @@ def item_url(slug: str, key: str, kind: str) -> str:
 @bp.get("/courses/<slug>/lessons/<key>")
 @login_required
 def lesson(slug: str, key: str) -> str | Response:
-    course = published_or_404(slug)
-    enrolment, records = enrolment_and_records(current_user, course)
+    found = published_course_for(slug, current_user)  # course, enrolment and progress: one statement
+    if found is None:
+        abort(404)
+    course, enrolment, records = found
     if enrolment is None or not enrolment.active:
         flash("Enrol in this course to open its lessons and quizzes.", "info")
         return redirect(url_for("catalog.detail", slug=course.slug))
     page = services.lesson_page(course, current_user, key, records)
     if page is None:
         abort(404)
-    return render_template("learning/lesson.html", page=page, form=FlaskForm())
+    return render_template("learning/lesson.html", page=page)  # its one form takes csrf_token() directly
 
 
 @bp.post("/courses/<slug>/lessons/<key>/complete")

@@ -6,11 +6,12 @@ duplicate insert from a parallel request is absorbed inside a savepoint, so noth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
@@ -101,6 +102,7 @@ class LessonPage:
     progress: CourseProgress
     previous: SyllabusItem | None
     next: SyllabusItem | None
+    #: the lesson's cited references, each with its ``number`` in the course's reference list
     references: list[dict]
     position: int  # 1-based position among the syllabus items
     earlier: set[str] = field(default_factory=set)
@@ -128,7 +130,8 @@ def lesson_page(
     done = edition_done(syllabus, records, version.number, content.policy)
     earlier = {i.key for i in syllabus if i.key in records} - done
     prev_item, next_item = neighbours(syllabus, key)
-    refs = {r["key"]: r for r in version.details.get("references", [])}
+    # Numbered as in the course's reference list, here rather than in a template loop over every reference
+    refs = {r["key"]: {**r, "number": n} for n, r in enumerate(version.details.get("references", []), 1)}
     return LessonPage(
         course=course,
         version=version,
@@ -154,20 +157,38 @@ class DashboardRow:
 
 
 def dashboard(user: User) -> list[DashboardRow]:
-    """Each active enrolment with progress and next step, in two queries whatever the number of courses
-    (enrolments with their courses, progress records) once the versions are cached."""
+    """Each active enrolment with progress and next step, in one query whatever the number of courses
+    (enrolments with their courses and progress records, outer-joined) once the versions are cached."""
     rows = db.session.execute(
-        select(Enrolment, Course)
+        select(
+            Enrolment,
+            Course,
+            ProgressRecord.item_key,
+            ProgressRecord.version_no,
+            ProgressRecord.content_hash,
+        )
         .join(Course, Course.id == Enrolment.course_id)
+        .outerjoin(
+            ProgressRecord,
+            and_(
+                ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
+            ),
+        )
         .where(Enrolment.user_id == user.id, Enrolment.left_at.is_(None), Course.current_version_no > 0)
-        .order_by(Enrolment.last_activity_at.desc())
+        .order_by(Enrolment.last_activity_at.desc(), Enrolment.id)
     ).all()
-    if not rows:
+    pairs: dict[int, tuple[Enrolment, Course]] = {}
+    records: dict[int, dict[str, Record]] = {}
+    for enrolment, course, key, version_no, content_hash in rows:
+        pairs.setdefault(course.id, (enrolment, course))
+        if key is not None:
+            records.setdefault(course.id, {})[key] = Record(version_no, content_hash)
+    if not pairs:
         return []
-    progress = progress_by_course(user.id, [course for _, course in rows])
+    progress = _progress(version_contents([course for _, course in pairs.values()]), records)
     return [
         DashboardRow(course, enrolment, progress[course.id])
-        for enrolment, course in rows
+        for enrolment, course in pairs.values()
         if course.id in progress
     ]
 
@@ -175,9 +196,9 @@ def dashboard(user: User) -> list[DashboardRow]:
 def progress_by_course(user_id: int, courses: Sequence[Course]) -> dict[int, CourseProgress]:
     """The learner's progress towards each published course's current edition, by course id.
 
-    The one place progress is computed for a list of courses: the learner's dashboard and the
-    administrators' user page both call it, so they cannot disagree. One query for the progress records,
-    plus three for whichever versions are not cached yet, whatever the number of courses.
+    The administrators' user page calls this and the learner's dashboard shares its computation
+    (``_progress``), so the two cannot disagree. One query for the progress records, plus three for
+    whichever versions are not cached yet, whatever the number of courses.
     """
     contents = version_contents(courses)
     if not contents:
@@ -192,6 +213,13 @@ def progress_by_course(user_id: int, courses: Sequence[Course]) -> dict[int, Cou
         ).where(ProgressRecord.user_id == user_id, ProgressRecord.course_id.in_(list(contents)))
     ):
         records.setdefault(course_id, {})[key] = Record(version_no, content_hash)
+    return _progress(contents, records)
+
+
+def _progress(
+    contents: Mapping[int, Any], records: Mapping[int, Mapping[str, Record]]
+) -> dict[int, CourseProgress]:
+    """Progress per course from the versions' contents and the learner's records (pure: no query)."""
     out = {}
     for course_id, content in contents.items():
         done = edition_done(

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from lms.auth.permissions import role_required
+from lms.auth.sessionuser import account_of
 from lms.authoring import invitations
 from lms.authoring import services as svc
 from lms.authoring.forms import (
@@ -428,7 +429,7 @@ def invitation(token: str) -> Any:
     if found is not None and signed_in and request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        course = invitations.accept(found, current_user, now)
+        course = invitations.accept(found, account_of(current_user), now)
         if course is None:
             abort(404)
         db.session.commit()

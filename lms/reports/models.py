@@ -73,6 +73,10 @@ class ReportRefresh(db.Model):
 
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
     computed_at: Mapped[datetime]
+    #: the enrolment funnel counted at ``computed_at``: {"enrolled": …, "started": …, "completed": …,
+    #: "claimed": …, "certified": …}; None on rows from before migration 0015 (the next refresh fills it).
+    #: Counting it live took minutes at 100,000 learners (bench/SCALE.md), so the overview reads it here.
+    funnel: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 class LearnerStatistic(db.Model):

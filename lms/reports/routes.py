@@ -55,7 +55,7 @@ def _max_age() -> timedelta | None:
     return timedelta(minutes=minutes) if minutes > 0 else None
 
 
-def _keep_fresh(course: Course, as_of: datetime | None | bool = False) -> bool:
+def _keep_fresh(course: Course, as_of: datetime | bool | None = False) -> bool:
     """Queue a statistics refresh when they are missing or stale; True if one is queued or running.
 
     ``as_of`` is the refresh time when the caller has already read it (False: read it here).
@@ -104,7 +104,9 @@ def _fresh_refresh(course: Course) -> tuple[svc.ReportRefresh | None, bool]:
     """
     refreshed = svc.report_refresh(course)
     missing_funnel = refreshed is not None and refreshed.funnel is None  # a row from before migration 0015
-    refreshing = _keep_fresh(course, None if missing_funnel else (refreshed.computed_at if refreshed else None))
+    refreshing = _keep_fresh(
+        course, None if missing_funnel else (refreshed.computed_at if refreshed else None)
+    )
     if refreshing or refreshed is None or missing_funnel:
         refreshed = svc.report_refresh(course)
     return refreshed, refreshing

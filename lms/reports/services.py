@@ -45,6 +45,7 @@ from lms.learning.progress import SyllabusItem, required_keys
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 from lms.reports import stats
 from lms.reports.models import ItemStatistic, LearnerStatistic, QuizStatistic, ReportRefresh
+from lms.textsearch import normalise_search
 
 #: Accounts holding these roles are staff: never counted as learners.
 STAFF_ROLES = ("educator", "admin")
@@ -419,18 +420,38 @@ def _learner_conditions(course: Course, filters: LearnerFilter, *, admin: bool) 
     where = [Enrolment.course_id == course.id, Enrolment.user_id.not_in(_staff_ids())]
     text = filters.query.strip()
     if text:
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        match = User.full_name.ilike(like, escape="\\")
-        if admin:  # only admins see (and so may search) contact details
-            match = or_(
-                match, User.email.ilike(like, escape="\\"), User.licence_number.ilike(like, escape="\\")
-            )
-        where.append(match)
+        where.append(_text_match(text, admin=admin))
     if filters.profession:
         where.append(User.profession == filters.profession)
     if filters.status == "left":
         where.append(Enrolment.left_at.is_not(None))
     return where
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for "contains ``text``" (``\\`` escapes)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text_match(text: str, *, admin: bool) -> ColumnElement[bool]:
+    """Name (admins: or email, or licence number) contains ``text``, case-blind, as ``ILIKE`` decides.
+
+    Each ``ILIKE`` is paired with a ``LIKE`` on the same text lowercased (the normalised ``search_text``
+    for name and email: whatever contains the text also contains it normalised), which PostgreSQL answers
+    from the trigram indexes (lms.reports.models) instead of reading every account; the ``ILIKE`` then
+    keeps exactly today's matches. On SQLite both are plain filters.
+    """
+    like = _contains(text)
+    normalised = func.lower(User.search_text).like(_contains(normalise_search(text)), escape="\\")
+    if not admin:  # only admins see (and so may search) contact details
+        return and_(normalised, User.full_name.ilike(like, escape="\\"))
+    return or_(
+        and_(normalised, or_(User.full_name.ilike(like, escape="\\"), User.email.ilike(like, escape="\\"))),
+        and_(
+            func.lower(User.licence_number).like(like.lower(), escape="\\"),
+            User.licence_number.ilike(like, escape="\\"),
+        ),
+    )
 
 
 def _learner_count(course: Course, filters: LearnerFilter, *, admin: bool) -> int:

@@ -305,12 +305,32 @@ def test_funnel_counts_learners_only(app, client, auth, seeded):
         steps = {s.key: s.count for s in svc.funnel(_course())}
     # 5 learners enrolled (the educator is staff); 4 started; 2 completed; 1 claimed; 1 certified.
     assert steps == {"enrolled": 5, "started": 4, "completed": 2, "claimed": 1, "certified": 1}
+    # The page reads the funnel stored by the statistics refresh, and says when that was.
+    refresh(app)
     auth.login("admin")
     page = client.get(f"/reports/{SLUG}").get_data(as_text=True)
     assert "4 · 80%" in page and "2 · 40%" in page
+    assert "Statistics as of 21 Nov 2026, 09:00 UTC" in page
     csv_text = client.get(f"/reports/{SLUG}/funnel.csv").data.decode("utf-8")
     assert csv_text.startswith("\ufeffstep,learners,percent_of_enrolled")
     assert "certified,1,20" in csv_text
+
+
+def test_overview_funnel_is_the_one_stored_by_the_last_refresh(app, client, auth, seeded):
+    refresh(app)
+    auth.login("admin")
+    assert "5 · 100%" in client.get(f"/reports/{SLUG}").get_data(as_text=True)
+    late = factories.create_user(app, email="late@example.org", full_name="Late Learner")
+    enrol(app, late.id)
+    read(app, late.id, ("l1",))
+    # Until the next refresh the overview shows the funnel as of the last one (and says when that was) ...
+    page = client.get(f"/reports/{SLUG}").get_data(as_text=True)
+    assert "5 · 100%" in page and "4 · 80%" in page and "Statistics as of" in page
+    refresh(app)
+    # ... then six learners enrolled, five of them started.
+    page = client.get(f"/reports/{SLUG}").get_data(as_text=True)
+    assert "6 · 100%" in page and "5 · 83%" in page
+    assert "started,5,83" in client.get(f"/reports/{SLUG}/funnel.csv").data.decode("utf-8")
 
 
 def test_learners_table_filters_sorts_and_hides_contact_details_from_educators(app, client, auth, seeded):
@@ -530,6 +550,9 @@ def test_report_pages_constant_queries(app, client, auth, course, count_queries)
         f"/reports/{SLUG}/quizzes/final",
         f"/reports/{SLUG}/evaluation",
         f"/reports/{SLUG}/learners.csv",
+        f"/reports/{SLUG}/learners?q=Q&sort=progress&dir=desc",
+        f"/reports/{SLUG}/learners?status=in_progress&profession=nurse&sort=score",
+        f"/reports/{SLUG}/funnel.csv",
     ]
 
     def learners(start: int, count: int) -> None:

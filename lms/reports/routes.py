@@ -116,7 +116,8 @@ def _fresh_refresh(course: Course) -> tuple[svc.ReportRefresh | None, bool]:
 @login_required
 def funnel_csv(slug: str) -> Response:
     course = course_or_404(slug)
-    return _csv(svc.funnel_csv(svc.stored_funnel(_fresh_refresh(course)[0])), f"{course.slug}-funnel.csv")
+    steps = svc.stored_funnel(_fresh_refresh(course)[0]) or []  # not counted yet: the header only
+    return _csv(svc.funnel_csv(steps), f"{course.slug}-funnel.csv")
 
 
 @bp.get("/<slug>/quizzes.csv")

@@ -6,7 +6,8 @@ analysis reads each learner's *first* submitted attempt, the one least shaped by
 
 Every function runs a fixed number of queries whatever the number of learners or questions: counts come from
 ``GROUP BY`` queries, never from loops over rows. Item statistics are precomputed into ``item_statistic`` and
-``quiz_statistic`` by ``compute_statistics`` (run by the background job in ``lms.reports.jobs``); the pages
+``quiz_statistic``, learners' standings into ``learner_statistic`` and the enrolment funnel onto
+``report_refresh`` by ``compute_statistics`` (run by the background job in ``lms.reports.jobs``); the pages
 read those rows and say how old they are. Services only flush; routes, jobs and the CLI commit.
 """
 
@@ -188,9 +189,12 @@ def funnel(course: Course) -> list[FunnelStep]:
     return funnel_steps(count_funnel(course))
 
 
-def stored_funnel(refreshed: ReportRefresh | None) -> list[FunnelStep]:
-    """The funnel as of the last statistics refresh (no query: it is on the ``report_refresh`` row)."""
-    return funnel_steps(refreshed.funnel if refreshed is not None else None)
+def stored_funnel(refreshed: ReportRefresh | None) -> list[FunnelStep] | None:
+    """The funnel as of the last statistics refresh (no query: it is on the ``report_refresh`` row);
+    None when it has not been counted yet."""
+    if refreshed is None or refreshed.funnel is None:
+        return None
+    return funnel_steps(refreshed.funnel)
 
 
 # -- the course's current edition -------------------------------------------------------------------------

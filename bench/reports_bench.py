@@ -32,7 +32,7 @@ TARGET_MS = 200.0
 
 def seed(app, learners: int, rng: random.Random) -> None:
     """Insert learners and their work in bulk (core inserts: the ORM would dominate the set-up time)."""
-    from lms.auth.models import User
+    from lms.auth.models import User, search_text_for
     from lms.catalog.models import Course, CourseVersion, Enrolment, Item
     from lms.extensions import db
     from lms.learning.models import ProgressRecord
@@ -67,6 +67,7 @@ def seed(app, learners: int, rng: random.Random) -> None:
                     "email": f"learner{i}@bench.invalid",
                     "password_hash": "!",
                     "full_name": f"Learner {i:05d}",
+                    "search_text": search_text_for(f"Learner {i:05d}", f"learner{i}@bench.invalid"),
                     "profession": professions[i % len(professions)],
                     "specialty": "",
                     "country": "GB",

@@ -7,7 +7,7 @@ Every response is ``Cache-Control: no-store``: reports hold personal data.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -55,10 +55,15 @@ def _max_age() -> timedelta | None:
     return timedelta(minutes=minutes) if minutes > 0 else None
 
 
-def _keep_fresh(course: Course) -> bool:
-    """Queue a statistics refresh when they are missing or stale; True if one is queued or running."""
+def _keep_fresh(course: Course, as_of: datetime | bool | None = False) -> bool:
+    """Queue a statistics refresh when they are missing or stale; True if one is queued or running.
+
+    ``as_of`` is the refresh time when the caller has already read it (False: read it here).
+    """
     now = utcnow()
-    if not svc.needs_refresh(svc.statistics_as_of(course), now, _max_age()):
+    if as_of is False:
+        as_of = svc.statistics_as_of(course)
+    if not svc.needs_refresh(as_of, now, _max_age()):
         return False
     if not svc.refresh_pending(course):
         jobs.enqueue(refresh_statistics, course_id=course.id)
@@ -76,25 +81,43 @@ def index() -> str:
 @login_required
 def overview(slug: str) -> str:
     course = course_or_404(slug)
-    refreshing = _keep_fresh(course)
+    refreshed, refreshing = _fresh_refresh(course)
     ed = svc.edition(course)
     return render_template(
         "reports/overview.html",
         course=course,
-        funnel=svc.funnel(course),
+        funnel=svc.stored_funnel(refreshed),
         results=svc.quiz_results(course, ed),
         evaluation=ed.quiz(ed.evaluation_key) if ed.evaluation_key else None,
-        as_of=svc.statistics_as_of(course),
+        as_of=refreshed.computed_at if refreshed else None,
         refreshing=refreshing,
         form=FlaskForm(),
     )
+
+
+def _fresh_refresh(course: Course) -> tuple[svc.ReportRefresh | None, bool]:
+    """The course's refresh row (as of, funnel) after queueing a refresh if it is stale or missing, and
+    whether a refresh is queued or running.
+
+    One query when the statistics are fresh; the row is read again only after a job was queued (run at
+    once in tests and with eager jobs).
+    """
+    refreshed = svc.report_refresh(course)
+    missing_funnel = refreshed is not None and refreshed.funnel is None  # a row from before migration 0015
+    refreshing = _keep_fresh(
+        course, None if missing_funnel else (refreshed.computed_at if refreshed else None)
+    )
+    if refreshing or refreshed is None or missing_funnel:
+        refreshed = svc.report_refresh(course)
+    return refreshed, refreshing
 
 
 @bp.get("/<slug>/funnel.csv")
 @login_required
 def funnel_csv(slug: str) -> Response:
     course = course_or_404(slug)
-    return _csv(svc.funnel_csv(svc.funnel(course)), f"{course.slug}-funnel.csv")
+    steps = svc.stored_funnel(_fresh_refresh(course)[0]) or []  # not counted yet: the header only
+    return _csv(svc.funnel_csv(steps), f"{course.slug}-funnel.csv")
 
 
 @bp.get("/<slug>/quizzes.csv")

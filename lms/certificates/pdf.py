@@ -843,7 +843,8 @@ def render_transcript_pdf(transcript: Mapping[str, Any]) -> bytes:
     doc.set_draw_color(*_RULE)
     if rows:
         with doc.table(
-            col_widths=(37, 54, 15, 21, 11, 26, 18),
+            # the serial column fits the widest serial (WWWW-WWWW-WWWW-WWWW, 44.7 mm at 8 pt) on one line
+            col_widths=(48, 47, 14, 20, 11, 25, 17),
             width=width,
             headings_style=headings,
             line_height=4.4,

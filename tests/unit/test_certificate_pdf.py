@@ -645,3 +645,14 @@ def test_bench_renders_once(capsys):
     out = capsys.readouterr().out
     assert "Latin  certificate: mean" in out
     assert "CJK    certificate: mean" in out
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_widest_serial_stays_on_one_line_in_the_transcript(paper):
+    # W and M are the widest Crockford characters; a serial wrapped at a hyphen cannot be copied or searched
+    rows = [
+        dict(transcript()["rows"][0], serial=serial)
+        for serial in ("WWWW-WWWW-WWWW-WWWW", "MMMM-MMMM-MMMM-MMMM")
+    ]
+    text = page_text(render_transcript_pdf(transcript(rows=rows, paper=paper)))
+    assert "WWWW-WWWW-WWWW-WWWW" in text and "MMMM-MMMM-MMMM-MMMM" in text

@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, select, text  # noqa: E402
+
+from bench.run_all import commit, machine  # noqa: E402  (one description of the machine for every bench)
 
 GOAL_MS = 200.0
 ADMIN_EMAIL = "scale-admin@bench.invalid"
@@ -100,23 +100,6 @@ class Run:
     learners_sampled: int
     pages: list[PageTiming]
     explained: dict[str, list[Statement]]
-
-
-def machine() -> str:
-    cores = os.cpu_count()
-    mem = ""
-    try:
-        line = next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
-        mem = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB memory"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return f"{platform.node()}: {cores} cores{mem}, {platform.platform()}, Python {platform.python_version()}"
-
-
-def commit() -> str:
-    run = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    return run.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
 
 
 def make_app(url: str, tmp: str):

@@ -596,24 +596,17 @@ def _published_attempt_page(
 ) -> Any:
     """The learner's attempt page for a preview: the same paging and step rules as quizzes.attempt."""
     views = quiz_services.question_views(attempt, _registry())
-    settings = attempt.quiz.settings
-    sequential = settings.get("navigation") == "sequential"
-    per_page = int(settings.get("questions_per_page") or 0)
-    step = min(max(go or 1, 1), len(views)) if sequential else None
-    current, pages = 1, 1
-    if not sequential and per_page > 0:
-        pages = max(1, -(-len(views) // per_page))
-        current = min(max(page or 1, 1), pages)
+    layout = quiz_services.page_layout(attempt.quiz.settings, len(views), go, page)
     state = preview.dump_state(attempt, current_app.secret_key)
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
         course=course,
         views=views,
-        step=step,
-        page=current,
-        pages=pages,
-        per_page=per_page,
+        step=layout.step,
+        page=layout.page,
+        pages=layout.pages,
+        per_page=layout.per_page,
         registry=_registry(),
         form=ActionForm(),
         unanswered=sum(1 for v in views if not v.answered),

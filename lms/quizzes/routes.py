@@ -128,25 +128,21 @@ def attempt(attempt_id: int) -> str | Response:
         flash(reason, "info")
         return redirect(url_for("catalog.detail", slug=ctx.course.slug))
     views = services.question_views(attempt, _registry())
-    settings = attempt.quiz.settings
-    sequential = settings.get("navigation") == "sequential"
-    per_page = int(settings.get("questions_per_page") or 0)
-    step = request.args.get("q", 1, type=int) if sequential else None
-    if step is not None:
-        step = min(max(step, 1), len(views))
-    page, pages = 1, 1
-    if not sequential and per_page > 0:
-        pages = max(1, -(-len(views) // per_page))
-        page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    layout = services.page_layout(
+        attempt.quiz.settings,
+        len(views),
+        request.args.get("q", 1, type=int),
+        request.args.get("page", 1, type=int),
+    )
     return render_template(
         "quizzes/attempt.html",
         attempt=attempt,
         course=ctx.course,
         views=views,
-        step=step,
-        page=page,
-        pages=pages,
-        per_page=per_page,
+        step=layout.step,
+        page=layout.page,
+        pages=layout.pages,
+        per_page=layout.per_page,
         registry=_registry(),
         form=FlaskForm(),
         unanswered=sum(1 for v in views if not v.answered),

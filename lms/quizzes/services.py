@@ -403,6 +403,31 @@ class QuestionView:
         return not is_blank(self.answer.response)
 
 
+@dataclass(frozen=True)
+class PageLayout:
+    """Which part of an attempt one page shows: a question number (sequential navigation) or a page."""
+
+    step: int | None
+    page: int
+    pages: int
+    per_page: int
+
+
+def page_layout(settings: Mapping[str, Any], count: int, q: int | None, page: int | None) -> PageLayout:
+    """The attempt page's step or page for the requested ``q``/``page``, clamped to the attempt (pure).
+
+    Shared by the learner's attempt page and the authors' preview, so a preview pages exactly as learners do.
+    """
+    sequential = settings.get("navigation") == "sequential"
+    per_page = int(settings.get("questions_per_page") or 0)
+    step = min(max(q or 1, 1), count) if sequential else None
+    current, pages = 1, 1
+    if not sequential and per_page > 0:
+        pages = max(1, -(-count // per_page))
+        current = min(max(page or 1, 1), pages)
+    return PageLayout(step, current, pages, per_page)
+
+
 def question_views(attempt: Attempt, registry: QuestionTypeRegistry) -> list[QuestionView]:
     """What the learner sees: learner-safe views only (no keys, no feedback)."""
     shuffle = attempt.quiz.settings.get("shuffle_options", True)

@@ -80,3 +80,16 @@ def test_the_closing_time_caps_a_deadline_and_stands_in_for_a_missing_one():
 def test_times_are_written_out_in_the_site_zone():
     assert in_words(datetime(2026, 7, 1, 7, 5), BERLIN) == "Wednesday 1 July 2026 at 09:05 CEST"
     assert in_words(datetime(2026, 12, 1, 8, 0), UTC) == "Tuesday 1 December 2026 at 08:00 UTC"
+
+
+def test_page_layout_clamps_the_requested_step_or_page():
+    from lms.quizzes.services import page_layout
+
+    sequential = {"navigation": "sequential"}
+    assert page_layout(sequential, 5, 9, None).step == 5
+    assert page_layout(sequential, 5, 0, None).step == 1
+    paged = {"navigation": "one_page", "questions_per_page": 2}
+    layout = page_layout(paged, 5, None, 7)
+    assert (layout.step, layout.page, layout.pages, layout.per_page) == (None, 3, 3, 2)
+    assert page_layout(paged, 5, None, None).page == 1
+    assert page_layout({"navigation": "one_page"}, 5, None, 4) == page_layout({}, 5, None, 1)

@@ -64,6 +64,13 @@ def load_config(app: Flask, config: type[Config] | Mapping[str, Any] | None) -> 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options_for(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
     )
+    from lms.dbconn import lazy_transactions_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = lazy_transactions_options(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        bool(app.config.get("DATABASE_LAZY_TRANSACTIONS", True)),
+    )
     ensure_secret_key(app.config, instance)  # type: ignore[arg-type]
     check_production(app.config)  # type: ignore[arg-type]
     default_base_url(app.config)  # type: ignore[arg-type]
@@ -108,6 +115,9 @@ def init_extensions(app: Flask) -> None:
         from lms.startup import enable_sqlite_pragmas
 
         enable_sqlite_pragmas(app)
+    from lms.dbconn import init_lazy_transactions
+
+    init_lazy_transactions(app)  # PostgreSQL: reads without BEGIN/ROLLBACK, a ping only after idling
 
 
 def load_plugins(app: Flask) -> None:

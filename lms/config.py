@@ -48,7 +48,7 @@ ENV_KEYS: dict[str, str] = {
 }
 
 _INT_KEYS = {"SMTP_PORT", "MAX_UPLOAD_MB", "REMEMBER_DAYS"}
-_BOOL_KEYS = {"SMTP_STARTTLS", "RATELIMIT_PER_PROCESS"}
+_BOOL_KEYS = {"SMTP_STARTTLS", "RATELIMIT_PER_PROCESS", "DATABASE_LAZY_TRANSACTIONS"}
 
 
 class ConfigError(RuntimeError):
@@ -64,6 +64,9 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # filled from the instance folder when unset
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    #: PostgreSQL: plain reads run without BEGIN/ROLLBACK and the first write opens the transaction; the
+    #: pre-ping becomes a ping after 5 s idle (lms/dbconn.py). False restores psycopg's defaults.
+    DATABASE_LAZY_TRANSACTIONS = True
     SQLALCHEMY_RECORD_QUERIES = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -168,10 +171,11 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     #: Pool per worker process (see docs/deployment.md, "Workers and threads"): a sync worker uses one
     #: connection at a time, a gthread worker one per thread, so 5 + 5 covers up to 10 threads; 2 workers per
-    #: core × cores × 10 must stay under PostgreSQL's max_connections (100 by default). Pre-ping stays on:
-    #: it costs one short round trip per request, but after a PostgreSQL restart no request lands on a dead
-    #: pooled connection (tests/test_database_outage.py). Recycling after 30 minutes keeps connections
-    #: younger than any firewall or PgBouncer idle timeout.
+    #: core × cores × 10 must stay under PostgreSQL's max_connections (100 by default). On PostgreSQL the
+    #: pre-ping is replaced by a ping of connections idle for 5 s (lms/dbconn.py): a busy connection is not
+    #: pinged, and after a restart the first failed statement invalidates the whole pool
+    #: (tests/test_database_outage.py). Recycling after 30 minutes keeps connections younger than any
+    #: firewall or PgBouncer idle timeout.
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
         "pool_size": 5,
         "max_overflow": 5,

@@ -33,21 +33,22 @@ _FIELDS = (
     "session_version",
 )
 
-#: roles come back in the same row: a correlated aggregate (group_concat on SQLite, string_agg on PostgreSQL)
-_roles = (
-    select(func.aggregate_strings(UserRole.role, ",")).where(UserRole.user_id == User.id).scalar_subquery()
-)
+_user, _session, _role = User.__table__.c, UserSession.__table__.c, UserRole.__table__.c
 
-#: built once: per request only the parameters change, so SQLAlchemy's compiled cache hits at no cost
+#: roles come back in the same row: a correlated aggregate (group_concat on SQLite, string_agg on PostgreSQL)
+_roles = select(func.aggregate_strings(_role.role, ",")).where(_role.user_id == _user.id).scalar_subquery()
+
+#: built once from table columns (plain Core: no ORM compile or result step) and run on the session's
+#: connection; per request only the parameters change, so SQLAlchemy's compiled cache hits at no cost
 SESSION_USER = (
-    select(*(getattr(User, name) for name in _FIELDS), _roles)
-    .join(UserSession, UserSession.user_id == User.id)
+    select(*(_user[name] for name in _FIELDS), _roles)
+    .select_from(User.__table__.join(UserSession.__table__, _session.user_id == _user.id))
     .where(
-        User.id == bindparam("user_id"),
-        UserSession.key_hash == bindparam("key_hash"),
-        UserSession.revoked_at.is_(None),
-        UserSession.expires_at > bindparam("now"),
-        User.disabled_at.is_(None),
+        _user.id == bindparam("user_id"),
+        _session.key_hash == bindparam("key_hash"),
+        _session.revoked_at.is_(None),
+        _session.expires_at > bindparam("now"),
+        _user.disabled_at.is_(None),
     )
 )
 
@@ -136,7 +137,8 @@ class SessionUser(UserMixin):
 
 
 def load_session_user(user_id: int, key_hash: str, now: datetime, key: str) -> SessionUser | None:
-    row = db.session.execute(SESSION_USER, {"user_id": user_id, "key_hash": key_hash, "now": now}).first()
+    params = {"user_id": user_id, "key_hash": key_hash, "now": now}
+    row = db.session.connection().execute(SESSION_USER, params).first()
     return SessionUser.from_row(row, key) if row is not None else None
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 
 from lms.auth.models import User
 from lms.catalog.models import (
@@ -232,6 +233,29 @@ def enrolment_and_records(user: User | Any, course: Course) -> tuple[Enrolment |
     return rows[0][0], records
 
 
+@cache
+def _course_for_statement() -> Select[Any]:
+    """Built once (per request only the parameters change): no statement construction on the hottest
+    pages."""
+    from lms.learning.models import ProgressRecord
+
+    return (
+        select(
+            Course, Enrolment, ProgressRecord.item_key, ProgressRecord.version_no, ProgressRecord.content_hash
+        )
+        .outerjoin(
+            Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id"))
+        )
+        .outerjoin(
+            ProgressRecord,
+            and_(
+                ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
+            ),
+        )
+        .where(Course.slug == bindparam("slug"), Course.status == "published", Course.current_version_no > 0)
+    )
+
+
 def published_course_for(
     slug: str, user: User | Any
 ) -> tuple[Course, Enrolment | None, dict[str, Record]] | None:
@@ -241,24 +265,10 @@ def published_course_for(
     enrolment (may they see it) and the records (what is done). Outer joins keep it one round trip; None
     when no published course has this slug, (course, None, {}) when not enrolled or anonymous.
     """
-    from lms.learning.models import ProgressRecord
-
     if not getattr(user, "is_authenticated", False):
         course = get_published_course(slug)
         return (course, None, {}) if course is not None else None
-    rows = db.session.execute(
-        select(
-            Course, Enrolment, ProgressRecord.item_key, ProgressRecord.version_no, ProgressRecord.content_hash
-        )
-        .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == user.id))
-        .outerjoin(
-            ProgressRecord,
-            and_(
-                ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
-            ),
-        )
-        .where(Course.slug == slug, Course.status == "published", Course.current_version_no > 0)
-    ).all()
+    rows = db.session.execute(_course_for_statement(), {"slug": slug, "user_id": user.id}).all()
     if not rows:
         return None
     records = {key: Record(no, content_hash) for _, _, key, no, content_hash in rows if key is not None}

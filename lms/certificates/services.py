@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, select, union_all
 from sqlalchemy.exc import IntegrityError
 
 from lms import jobs
@@ -239,6 +240,20 @@ class CourseCertificateStatus:
     claim_state: str = ""
 
 
+@cache
+def _completions_statement() -> Select[Any]:
+    """Built once: status_for runs on every course page and dashboard, and mostly finds nothing."""
+    return (
+        select(CourseCompletion, Course.current_version_no)
+        .join(Course, Course.id == CourseCompletion.course_id)
+        .where(
+            CourseCompletion.user_id == bindparam("user_id"),
+            CourseCompletion.course_id.in_(bindparam("course_ids", expanding=True)),
+        )
+        .order_by(CourseCompletion.version_no)
+    )
+
+
 def status_for(user_id: int, course_ids: list[int], today: date) -> dict[int, CourseCertificateStatus]:
     """Certificate status per course for one learner: one query for a learner with no completion (the
     common case on the dashboard and course pages), three more whatever the number of courses otherwise.
@@ -250,10 +265,7 @@ def status_for(user_id: int, course_ids: list[int], today: date) -> dict[int, Co
     current: dict[int, int] = {}
     completions: dict[int, CourseCompletion] = {}
     for c, current_no in db.session.execute(
-        select(CourseCompletion, Course.current_version_no)
-        .join(Course, Course.id == CourseCompletion.course_id)
-        .where(CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids))
-        .order_by(CourseCompletion.version_no)
+        _completions_statement(), {"user_id": user_id, "course_ids": list(course_ids)}
     ):
         completions[c.course_id] = c  # the newest edition completed
         current[c.course_id] = current_no

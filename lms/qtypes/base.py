@@ -185,13 +185,14 @@ class QuestionType:
         return {}
 
     def render_widget(self, view: Mapping[str, Any], response: Any, name: str) -> Markup:
-        from flask import render_template
+        from flask import current_app
 
-        # Jinja autoescapes the template, so its output is safe markup.
-        html = render_template(
-            f"qtypes/{self.name}.html", view=view, response=response, name=name, qtype=self
-        )
-        return Markup(html)  # noqa: S704
+        # Rendered straight from the app's Jinja environment: a page shows many widgets, and
+        # render_template would run every context processor (user, CSRF, site settings) for each one. The
+        # template sees view, response, name, qtype and the Jinja globals (url_for, csrf_token). Jinja
+        # autoescapes it, so its output is safe markup.
+        template = current_app.jinja_env.get_template(f"qtypes/{self.name}.html")
+        return Markup(template.render(view=view, response=response, name=name, qtype=self))  # noqa: S704
 
     def shown_response(self, spec: Spec, seed: int, response: Any) -> Any:
         """The saved response as the widget shows it again (e.g. tokens for the selects); default as is."""

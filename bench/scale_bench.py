@@ -328,7 +328,10 @@ def explain(app, learner: tuple[str, str]) -> dict[str, list[Statement]]:
         with recording(app) as seen:
             client.get(path)
         with app.app_context():
+            from lms.dbconn import begin_on_driver
+
             raw = db.session.connection().connection.driver_connection
+            begin_on_driver(raw)  # SAVEPOINT and SET LOCAL need a transaction (lms/dbconn.py)
             with raw.cursor() as cursor:
                 for st in seen:
                     cursor.execute("SAVEPOINT plan")

@@ -103,3 +103,16 @@ def install(engine: Engine) -> None:
             dbapi_connection.execute(";")
         except Exception as error:  # any failure: the pool drops this connection and tries a new one
             raise exc.DisconnectionError(str(error)) from error
+
+
+def begin_on_driver(raw: Any) -> None:
+    """Open the transaction on a psycopg connection used directly (COPY, EXPLAIN inside a savepoint).
+
+    The hooks above see only statements sent through SQLAlchemy; code that talks to the driver must open the
+    transaction itself before it writes or uses SAVEPOINT/SET LOCAL. Nothing happens when one is open
+    already or the connection is not in autocommit (lazy transactions off: psycopg begins by itself).
+    """
+    from psycopg.pq import TransactionStatus
+
+    if raw.autocommit and raw.pgconn.transaction_status == TransactionStatus.IDLE:
+        raw.execute("BEGIN")

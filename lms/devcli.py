@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import JSON, text
 
+from lms.dbconn import begin_on_driver
 from lms.extensions import db
 from lms.learning.progress import Policy, SyllabusItem
 
@@ -725,6 +726,7 @@ class _BulkWriter:
                 )
             return
         raw = self.connection.connection.driver_connection
+        begin_on_driver(raw)  # the whole seed is one transaction, COPY included (lms/dbconn.py)
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:

@@ -167,3 +167,19 @@ def test_a_busy_dead_connection_gives_one_503_then_the_pool_recovers(app, client
     failed = client.get("/courses")
     assert failed.status_code == 503 and "The service is briefly unavailable" in failed.get_data(as_text=True)
     assert client.get("/courses").status_code == 200  # the whole pool was invalidated: a fresh connection
+
+
+@pytest.mark.postgres_only
+def test_code_using_the_driver_directly_can_open_the_transaction(app):
+    """COPY (flask dev seed) and EXPLAIN in a savepoint (bench/scale_bench.py) bypass the hooks."""
+    with app.app_context():
+        raw = db.session.connection().connection.driver_connection
+        assert _status(raw) == "IDLE"
+        dbconn.begin_on_driver(raw)
+        assert _status(raw) == "INTRANS"
+        dbconn.begin_on_driver(raw)  # already open: nothing sent, no warning
+        with raw.cursor() as cursor:
+            cursor.execute("SAVEPOINT plan")  # would fail outside a transaction block
+            cursor.execute("SET LOCAL statement_timeout = 1000")
+        db.session.rollback()
+        assert _status(raw) == "IDLE"

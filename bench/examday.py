@@ -316,13 +316,29 @@ def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
         yield values[i : i + size]
 
 
+def create_database_if_missing(url: Any) -> None:
+    """A fresh machine has no bench_exam yet: create it through the server's ``postgres`` database."""
+    import sqlalchemy as sa
+
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        server.dispose()
+
+
 def reset_database(database_url: str) -> None:
     """Empty a PostgreSQL database of our own (bench_exam, a private cluster): drop, recreate the schema."""
     import sqlalchemy as sa
 
-    name = sa.engine.make_url(database_url).database
+    url = sa.engine.make_url(database_url)
+    name = url.database
     if name in {"test", "postgres", "lms"}:
         raise RuntimeError(f"refusing to empty the database {name!r}: use a database of your own")
+    create_database_if_missing(url)
     engine = sa.create_engine(database_url)
     try:
         with engine.begin() as conn:

@@ -155,6 +155,8 @@ def app_env(database_url: str, redis_url: str, workdir: Path, jobs_mode: str = "
     if not key.exists():
         signing_key(key)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    if "LMS_DATABASE_LAZY_TRANSACTIONS" in os.environ:  # for A/B runs (docs/deployment.md section 9)
+        env["LMS_DATABASE_LAZY_TRANSACTIONS"] = os.environ["LMS_DATABASE_LAZY_TRANSACTIONS"]
     env.update(
         {
             "LMS_CONFIG": "production",

@@ -9,9 +9,10 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -328,6 +329,14 @@ def load_attempt(
     request; ``answer_ids`` reads only those answers (autosave touches only what it saves); ``prior_scores``
     adds the earlier submitted attempts' aggregates that grading needs.
     """
+    if answer_ids is None and not lock and not prior_scores:
+        # The attempt and review pages: the head row once, then the answers alone. Joined, every answer
+        # row repeated the attempt, quiz (settings JSON, intro HTML), course and enrolment columns.
+        head = db.session.execute(_attempt_head(), {"attempt_id": attempt_id, "user_id": user_id}).first()
+        if head is None:
+            return None
+        answers = list(db.session.scalars(_attempt_answers(), {"attempt_id": attempt_id}))
+        return _attempt_context(*head, answers, complete=True, prior=None)
     answer_on = [AttemptAnswer.attempt_id == Attempt.id]
     if answer_ids is not None:
         answer_on.append(AttemptAnswer.id.in_(list(answer_ids)))
@@ -364,18 +373,57 @@ def load_attempt(
     rows = db.session.execute(stmt).all()
     if not rows:
         return None
-    attempt, quiz, course, enrolment = rows[0][0], rows[0][1], rows[0][2], rows[0][3]
-    questions = quiz_questions(quiz)
-    answers = [row[4] for row in rows if row[4] is not None]
-    for answer in answers:
-        set_committed_value(answer, "question", questions[answer.question_id])
-    set_committed_value(attempt, "quiz", quiz)
-    if answer_ids is None:
-        set_committed_value(attempt, "answers", answers)
     prior = None
     if prior_scores:
         count, total, highest, first = rows[0][5:9]
         prior = grading.PriorScores(int(count or 0), float(total or 0.0), highest, first)
+    answers = [row[4] for row in rows if row[4] is not None]
+    return _attempt_context(*rows[0][:4], answers, complete=answer_ids is None, prior=prior)
+
+
+@cache
+def _attempt_head() -> Select[Any]:
+    """The attempt with its quiz, course and the learner's enrolment (one row), built once."""
+    return (
+        select(Attempt, Quiz, Course, Enrolment)
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .join(Course, Course.id == Attempt.course_id)
+        .outerjoin(
+            Enrolment, and_(Enrolment.user_id == Attempt.user_id, Enrolment.course_id == Attempt.course_id)
+        )
+        .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+        .execution_options(populate_existing=True)
+    )
+
+
+@cache
+def _attempt_answers() -> Select[Any]:
+    """Every answer of one attempt in page order, built once (the head above has checked the owner)."""
+    return (
+        select(AttemptAnswer)
+        .where(AttemptAnswer.attempt_id == bindparam("attempt_id"))
+        .order_by(AttemptAnswer.position)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _attempt_context(
+    attempt: Attempt,
+    quiz: Quiz,
+    course: Course,
+    enrolment: Enrolment | None,
+    answers: list[AttemptAnswer],
+    *,
+    complete: bool,
+    prior: grading.PriorScores | None,
+) -> AttemptContext:
+    """Wire the loaded rows together without further queries (questions come from the quiz's cache)."""
+    questions = quiz_questions(quiz)
+    for answer in answers:
+        set_committed_value(answer, "question", questions[answer.question_id])
+    set_committed_value(attempt, "quiz", quiz)
+    if complete:  # only a full read may stand for attempt.answers
+        set_committed_value(attempt, "answers", answers)
     return AttemptContext(attempt, course, enrolment, answers, prior)
 
 

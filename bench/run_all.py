@@ -162,6 +162,10 @@ def main() -> int:
         "",
         script("reports_bench.py"),
         "",
+        "## Exam-day load test",
+        "",
+        "See [LOADTEST.md](LOADTEST.md), written by `make loadtest`.",
+        "",
     ]
     (ROOT / "bench" / "RESULTS.md").write_text("\n".join(parts))
     print("\n".join(parts))

@@ -11,7 +11,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,6 +49,7 @@ def statements_per_page() -> str:
     from lms.extensions import db
     from tests import factories
     from tests.packages import sync, write_package
+    from tests.sqlwatch import counting_statements
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
@@ -82,7 +82,7 @@ def statements_per_page() -> str:
             }
             for label, (_, path, _) in pages.items():
                 client.get(path)
-                with _count(db, app, sa) as seen:
+                with counting_statements(app) as seen:
                     client.get(path)
                 counts.setdefault(label, []).append(len(seen))
             with app.app_context():
@@ -93,34 +93,17 @@ def statements_per_page() -> str:
                         AttemptAnswer.attempt_id == int(attempt.rsplit("/")[-1])
                     )
                 ).all()
-            with _count(db, app, sa) as seen:
+            with counting_statements(app) as seen:
                 client.post(
                     f"{attempt}/save", data={f"q{ids[0]}": "true"}, headers={"Accept": "application/json"}
                 )
             counts.setdefault("autosave", []).append(len(seen))
-            with _count(db, app, sa) as seen:
+            with counting_statements(app) as seen:
                 client.post(f"{attempt}/submit", data={})  # unanswered: graded, not passed
             counts.setdefault("submit", []).append(len(seen))
         for label, (small, large) in counts.items():
             rows.append(f"| {label} | {small} | {large} |")
         return "\n".join(rows)
-
-
-@contextmanager
-def _count(db, app, sa):
-    seen: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA")):
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
 
 
 def script(name: str, *args: str) -> str:

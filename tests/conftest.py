@@ -22,6 +22,7 @@ from lms import create_app
 from lms.config import TestingConfig
 from lms.extensions import db as _db
 from tests import factories
+from tests.sqlwatch import counting_statements
 
 PG_URL = os.environ.get("LMS_TEST_DATABASE_URL", "").strip()
 
@@ -167,19 +168,8 @@ def count_queries(app: Flask):
 
     @contextmanager
     def counting() -> Iterator[QueryCounter]:
-        counter = QueryCounter([])
-
-        def before(conn, cursor, statement, *args):
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA")):
-                counter.statements.append(statement)
-
-        with app.app_context():
-            engine = _db.engine
-        sa.event.listen(engine, "before_cursor_execute", before)
-        try:
-            yield counter
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", before)
+        with counting_statements(app) as seen:
+            yield QueryCounter(seen)
 
     return counting
 

@@ -16,6 +16,7 @@ from lms.auth.models import User
 from lms.catalog.models import Enrolment
 from lms.extensions import db
 from tests.packages import sync, write_package
+from tests.sqlwatch import watch_statements
 
 
 @pytest.mark.parametrize(
@@ -65,13 +66,8 @@ def _statuses(app: Flask) -> Iterator[list[tuple[str, str]]]:
     def record(conn, cursor, statement, *args) -> None:
         seen.append((statement.split()[0].upper(), _status(cursor.connection)))
 
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with watch_statements(app, record):
         yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.postgres_only

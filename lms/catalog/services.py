@@ -43,14 +43,25 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@cache
+def _published_statement() -> Select[Any]:
+    return (
+        select(Course)
+        .where(Course.status == "published", Course.current_version_no > 0)
+        .order_by(Course.title)
+    )
+
+
 def published_courses(query: str = "", specialty: str = "") -> list[Course]:
     """Published courses matching a text query and a specialty; one query.
 
     The query is normalised like the stored search text (lms.textsearch) and matched against the course's
     title, summary, specialties, objectives and syllabus, and against the text of its current lessons.
     """
-    stmt = select(Course).where(Course.status == "published", Course.current_version_no > 0)
     needle = normalise_search(query)
+    if not needle and not specialty:
+        return list(db.session.scalars(_published_statement()))  # the catalog as most see it: built once
+    stmt = select(Course).where(Course.status == "published", Course.current_version_no > 0)
     if needle:
         like = f"%{_escape_like(needle)}%"
         in_lessons = (

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import User
@@ -156,10 +157,10 @@ class DashboardRow:
     progress: CourseProgress
 
 
-def dashboard(user: User) -> list[DashboardRow]:
-    """Each active enrolment with progress and next step, in one query whatever the number of courses
-    (enrolments with their courses and progress records, outer-joined) once the versions are cached."""
-    rows = db.session.execute(
+@cache
+def _dashboard_statement() -> Select[Any]:
+    """Built once: the dashboard and the catalog's badges run it on every signed-in request."""
+    return (
         select(
             Enrolment,
             Course,
@@ -174,9 +175,19 @@ def dashboard(user: User) -> list[DashboardRow]:
                 ProgressRecord.user_id == Enrolment.user_id, ProgressRecord.course_id == Enrolment.course_id
             ),
         )
-        .where(Enrolment.user_id == user.id, Enrolment.left_at.is_(None), Course.current_version_no > 0)
+        .where(
+            Enrolment.user_id == bindparam("user_id"),
+            Enrolment.left_at.is_(None),
+            Course.current_version_no > 0,
+        )
         .order_by(Enrolment.last_activity_at.desc(), Enrolment.id)
-    ).all()
+    )
+
+
+def dashboard(user: User) -> list[DashboardRow]:
+    """Each active enrolment with progress and next step, in one query whatever the number of courses
+    (enrolments with their courses and progress records, outer-joined) once the versions are cached."""
+    rows = db.session.execute(_dashboard_statement(), {"user_id": user.id}).all()
     pairs: dict[int, tuple[Enrolment, Course]] = {}
     records: dict[int, dict[str, Record]] = {}
     for enrolment, course, key, version_no, content_hash in rows:

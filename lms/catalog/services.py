@@ -45,6 +45,8 @@ def _escape_like(text: str) -> str:
 
 @cache
 def _published_statement() -> Select[Any]:
+    """Every published course by title, built once: the unfiltered catalog runs it as it is, a search
+    adds its conditions to a copy (statements are generative)."""
     return (
         select(Course)
         .where(Course.status == "published", Course.current_version_no > 0)
@@ -59,9 +61,7 @@ def published_courses(query: str = "", specialty: str = "") -> list[Course]:
     title, summary, specialties, objectives and syllabus, and against the text of its current lessons.
     """
     needle = normalise_search(query)
-    if not needle and not specialty:
-        return list(db.session.scalars(_published_statement()))  # the catalog as most see it: built once
-    stmt = select(Course).where(Course.status == "published", Course.current_version_no > 0)
+    stmt = _published_statement()
     if needle:
         like = f"%{_escape_like(needle)}%"
         in_lessons = (
@@ -77,7 +77,7 @@ def published_courses(query: str = "", specialty: str = "") -> list[Course]:
         stmt = stmt.where(or_(Course.search_text.like(like, escape="\\"), in_lessons))
     if specialty:
         stmt = stmt.where(Course.specialties.like(f"%|{_escape_like(specialty)}|%", escape="\\"))
-    return list(db.session.scalars(stmt.order_by(Course.title)))
+    return list(db.session.scalars(stmt))
 
 
 @dataclass(frozen=True)

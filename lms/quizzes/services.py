@@ -357,12 +357,7 @@ def load_attempt(
             select(score).where(on_quiz).order_by(earlier.number).limit(1).scalar_subquery(),
         ]
     stmt = (
-        select(*columns)
-        .join(Quiz, Quiz.id == Attempt.quiz_id)
-        .join(Course, Course.id == Attempt.course_id)
-        .outerjoin(
-            Enrolment, and_(Enrolment.user_id == Attempt.user_id, Enrolment.course_id == Attempt.course_id)
-        )
+        _with_head(select(*columns))
         .outerjoin(AttemptAnswer, and_(*answer_on))
         .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
         .order_by(AttemptAnswer.position)
@@ -381,16 +376,22 @@ def load_attempt(
     return _attempt_context(*rows[0][:4], answers, complete=answer_ids is None, prior=prior)
 
 
-@cache
-def _attempt_head() -> Select[Any]:
-    """The attempt with its quiz, course and the learner's enrolment (one row), built once."""
+def _with_head(stmt: Select[Any]) -> Select[Any]:
+    """An attempt's quiz, course and the learner's enrolment joined to ``stmt`` (both reads below use it)."""
     return (
-        select(Attempt, Quiz, Course, Enrolment)
-        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        stmt.join(Quiz, Quiz.id == Attempt.quiz_id)
         .join(Course, Course.id == Attempt.course_id)
         .outerjoin(
             Enrolment, and_(Enrolment.user_id == Attempt.user_id, Enrolment.course_id == Attempt.course_id)
         )
+    )
+
+
+@cache
+def _attempt_head() -> Select[Any]:
+    """The attempt with its quiz, course and the learner's enrolment (one row), built once."""
+    return (
+        _with_head(select(Attempt, Quiz, Course, Enrolment))
         .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
         .execution_options(populate_existing=True)
     )

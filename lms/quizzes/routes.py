@@ -22,8 +22,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from lms.catalog.models import CourseVersion
-from lms.catalog.routes import published_or_404
-from lms.catalog.services import get_enrolment
+from lms.catalog.services import published_course_for
 from lms.extensions import db, limiter
 from lms.plugins import QuestionTypeRegistry
 from lms.quizzes import grading, services
@@ -48,25 +47,33 @@ def _zone() -> tzinfo:
 
 
 def _enrolled_quiz_or_redirect(slug: str, key: str) -> tuple:
-    course = published_or_404(slug)
-    enrolment = get_enrolment(current_user, course)
+    """(course, (quiz, item, version), progress records, None), or a redirect in the last place.
+
+    One statement (the course with the learner's enrolment and progress, as on the lesson page); the quiz
+    comes from the per-process content cache. This is the exam's start spike: every examinee loads the
+    start page and presses Start within the same minute.
+    """
+    loaded = published_course_for(slug, current_user)
+    if loaded is None:
+        abort(404)
+    course, enrolment, records = loaded
     if enrolment is None or not enrolment.active:
         flash("Enrol in this course to take its quizzes.", "info")
-        return course, None, redirect(url_for("catalog.detail", slug=slug))
-    found = services.current_quiz(course, key)
+        return course, None, {}, redirect(url_for("catalog.detail", slug=slug))
+    found = services.published_quiz(course, key)
     if found is None:
         abort(404)
-    return course, found, None
+    return course, found, records, None
 
 
 @bp.get("/courses/<slug>/quizzes/<key>")
 @login_required
 def start(slug: str, key: str) -> str | Response:
-    course, found, gate = _enrolled_quiz_or_redirect(slug, key)
+    course, found, records, gate = _enrolled_quiz_or_redirect(slug, key)
     if gate is not None:
         return gate
     quiz, item, _version = found
-    info = services.overview(current_user.id, course, quiz, item, _registry(), zone=_zone())
+    info = services.overview(current_user.id, course, quiz, item, _registry(), zone=_zone(), records=records)
     when = partial(in_words, zone=_zone())
     return render_template("quizzes/start.html", course=course, info=info, form=FlaskForm(), when=when)
 
@@ -74,20 +81,23 @@ def start(slug: str, key: str) -> str | Response:
 @bp.post("/courses/<slug>/quizzes/<key>/start")
 @login_required
 def begin(slug: str, key: str) -> Response:
-    course, found, gate = _enrolled_quiz_or_redirect(slug, key)
+    course, found, records, gate = _enrolled_quiz_or_redirect(slug, key)
     if gate is not None:
         return gate
     if not FlaskForm().validate_on_submit():
         abort(400)
     quiz, _item, _version = found
     try:
-        attempt = services.start_attempt(current_user.id, course, quiz, _registry(), zone=_zone())
+        attempt = services.start_attempt(
+            current_user.id, course, quiz, _registry(), zone=_zone(), records=records
+        )
     except services.QuizError as exc:
         db.session.rollback()
         flash(str(exc), "warning")
         return redirect(url_for("quizzes.start", slug=slug, key=key))
+    attempt_id = attempt.id  # read before the commit expires it (else one more SELECT to redirect)
     db.session.commit()
-    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
 
 
 def _own_or_404(attempt_id: int, **options: Any) -> services.AttemptContext:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -22,7 +22,7 @@ from lms.catalog.models import Course, CourseVersion, Enrolment, Item
 from lms.catalog.services import is_current_version, policy_of, progress_records, syllabus_rows
 from lms.coursepacks.manifest import VIGNETTE
 from lms.extensions import db
-from lms.learning.progress import SyllabusItem, blocking_items, edition_done, gated_keys
+from lms.learning.progress import Record, SyllabusItem, blocking_items, edition_done, gated_keys
 from lms.learning.services import record_completion
 from lms.plugins import QuestionTypeRegistry, UnknownQuestionType
 from lms.qtypes.base import Grade, is_blank
@@ -63,6 +63,31 @@ def current_quiz(course: Course, key: str) -> tuple[Quiz, Item, CourseVersion] |
     return (row[0], row[1], row[2]) if row else None
 
 
+def published_quiz(course: Course, key: str) -> tuple[Quiz, Item, CourseVersion] | None:
+    """``current_quiz`` for the learner's start page and start button, read once per process.
+
+    A synced version's quizzes never change (a changed package is a new version), so the quiz row is kept
+    beside the version's content (lms.catalog.content) and shared read-only, detached from any session: no
+    query once cached. An unknown key costs nothing either (the cached syllabus says so) and is not kept.
+    """
+    from lms.catalog.content import cached, version_content
+
+    content = version_content(course)
+    item = content.item(key)
+    if item is None or item.kind == "lesson":
+        return None
+    version = content.version
+
+    def load() -> Quiz | None:
+        quiz = db.session.scalar(select(Quiz).where(Quiz.item_id == item.id))
+        if quiz is not None and quiz in db.session:
+            db.session.expunge(quiz)
+        return quiz
+
+    quiz = cached(("quiz", version.id, version.checksum, item.id), load)
+    return (quiz, item, version) if quiz is not None else None
+
+
 def user_attempts(user_id: int, course_id: int, quiz_key: str) -> list[Attempt]:
     return list(
         db.session.scalars(
@@ -73,18 +98,33 @@ def user_attempts(user_id: int, course_id: int, quiz_key: str) -> list[Attempt]:
     )
 
 
-def gate_blockers(user_id: int, course: Course, quiz: Quiz) -> list[SyllabusItem]:
+def gate_blockers(
+    user_id: int, course: Course, quiz: Quiz, records: Mapping[str, Record] | None = None
+) -> list[SyllabusItem]:
     """What the learner must still do on this edition before ``quiz`` opens (empty when it is not gated).
 
-    Costs nothing for an ungated quiz and two queries (syllabus, progress) for the final or evaluation.
+    Costs nothing for an ungated quiz. For the final or evaluation of the current edition the syllabus
+    comes from the content cache and the progress from ``records`` when the caller read them already (the
+    learner pages do, with the course row): no query then, else one; two for an earlier edition's quiz.
     """
-    version = db.session.get(CourseVersion, quiz.version_id)
-    assert version is not None
-    policy = policy_of(version)
-    if quiz.key not in gated_keys(policy):
-        return []
-    syllabus = [SyllabusItem(i.key, i.kind, i.title, "", i.content_hash) for i in syllabus_rows(version.id)]
-    done = edition_done(syllabus, progress_records(user_id, course.id), version.number, policy)
+    from lms.catalog.content import version_content
+
+    content = version_content(course) if course.current_version_no > 0 else None
+    if content is not None and content.version.id == quiz.version_id:
+        version, policy, syllabus = content.version, content.policy, content.syllabus
+        if quiz.key not in gated_keys(policy):
+            return []
+    else:
+        found = db.session.get(CourseVersion, quiz.version_id)
+        assert found is not None
+        version, policy = found, policy_of(found)
+        if quiz.key not in gated_keys(policy):
+            return []
+        rows = syllabus_rows(version.id)
+        syllabus = [SyllabusItem(i.key, i.kind, i.title, "", i.content_hash) for i in rows]
+    if records is None:
+        records = progress_records(user_id, course.id)
+    done = edition_done(syllabus, records, version.number, policy)
     return blocking_items(syllabus, done, policy, quiz.key)
 
 
@@ -117,8 +157,14 @@ def overview(
     registry: QuestionTypeRegistry,
     now: datetime | None = None,
     zone: tzinfo = UTC,
+    records: Mapping[str, Record] | None = None,
 ) -> QuizOverview:
-    """What the quiz's start page shows; ``zone`` is the site's time zone (quiz dates without an offset)."""
+    """What the quiz's start page shows; ``zone`` is the site's time zone (quiz dates without an offset).
+
+    ``records`` are the learner's progress records when the caller has them (for a gated quiz's check).
+    The questions come from the per-process cache, so the page reads only the learner's attempts (and
+    extra-attempt grants on a graded quiz).
+    """
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
     # Limits, cooldowns and the grade count per edition: only this version's quiz's attempts.
@@ -133,11 +179,9 @@ def overview(
     passed = (
         final is not None and grading.passes(final, settings["pass_mark"]) if quiz.graded else bool(submitted)
     )
-    types = set(db.session.scalars(select(Question.type).where(Question.quiz_id == quiz.id)))
-    count = (
-        db.session.scalar(select(db.func.count()).select_from(Question).where(Question.quiz_id == quiz.id))
-        or 0
-    )
+    questions = quiz_questions(quiz)
+    types = {q.type for q in questions.values()}
+    count = len(questions)
     if settings.get("draw"):
         count = min(count, settings["draw"])
     check = grading.can_start(
@@ -149,7 +193,7 @@ def overview(
     )
     if not quiz.graded and submitted:
         check = grading.StartCheck(False, "You have already submitted this evaluation. Thank you.", None, 0)
-    blocking = gate_blockers(user_id, course, quiz) if in_progress is None else []
+    blocking = gate_blockers(user_id, course, quiz, records) if in_progress is None else []
     if blocking and check.allowed:
         check = grading.StartCheck(False, gate_message(blocking), None, check.attempts_left)
     bounds = quiz_window(settings, zone)
@@ -191,20 +235,19 @@ def start_attempt(
     now: datetime | None = None,
     seed: int | None = None,
     zone: tzinfo = UTC,
+    records: Mapping[str, Record] | None = None,
 ) -> Attempt:
     """Start (or resume) the learner's attempt. Raises QuizError when the rules forbid a new one.
 
     Outside the quiz's open/close window nothing starts; inside it, the deadline is capped at the closing
-    time, so the time-limit path submits the attempt when the quiz closes.
+    time, so the time-limit path submits the attempt when the quiz closes. ``records`` as for ``overview``.
     """
     now = now or utcnow()
     attempts = user_attempts(user_id, course.id, quiz.key)
     open_attempt = next((a for a in attempts if a.is_open), None)
     if open_attempt is not None:
         return open_attempt
-    questions = list(
-        db.session.scalars(select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position))
-    )
+    questions = sorted(quiz_questions(quiz).values(), key=lambda q: q.position)
     missing = sorted({q.type for q in questions if q.type not in registry})
     if missing:
         raise QuizError(
@@ -217,7 +260,7 @@ def start_attempt(
     bounds = quiz_window(quiz.settings, zone)
     if closed := closed_reason(bounds, now, zone):
         raise QuizError(closed)
-    blocking = gate_blockers(user_id, course, quiz)
+    blocking = gate_blockers(user_id, course, quiz, records)
     if blocking:
         raise QuizError(gate_message(blocking))
     passed = quiz.graded and any(a.passed for a in attempts if a.submitted and a.quiz_id == quiz.id)
@@ -257,16 +300,18 @@ def start_attempt(
         if raced is None:
             raise QuizError("Another attempt was started at the same moment. Please try again.") from None
         return raced
-    db.session.add_all(
-        AttemptAnswer(
-            attempt_id=attempt.id,
-            question_id=by_key[key].id,
-            position=i,
-            question_hash=by_key[key].content_hash,
-        )
+    # One set-based insert whatever the number of questions (the start spike: everyone in the same minute).
+    rows = [
+        {
+            "attempt_id": attempt.id,
+            "question_id": by_key[key].id,
+            "position": i,
+            "question_hash": by_key[key].content_hash,
+        }
         for i, key in enumerate(order, 1)
-    )
-    db.session.flush()
+    ]
+    if rows:
+        db.session.execute(insert(AttemptAnswer), rows)
     return attempt
 
 

@@ -71,6 +71,11 @@ def test_catalog_and_dashboard_constant_in_number_of_courses(app, tmp_path, auth
 # its head row (attempt, quiz, course, enrolment) and then its answers: joined, every answer row repeated the
 # head's columns, which cost more CPU than the extra round trip.
 BUDGETS = {"catalog": 3, "course": 3, "lesson": 2, "attempt": 3, "autosave": 3, "dashboard": 3}
+# The exam's start spike (every examinee loads the start page and presses Start in the same minute): the
+# session user, the course with enrolment and progress, the learner's attempts and (graded quiz) extra-attempt
+# grants; the quiz and its questions come from the content cache. Starting adds the attempt and its answers
+# (one set-based insert); pressing Start again resumes the open attempt after three.
+START_BUDGETS = {"start page": 4, "start": 6, "resume": 3}
 SUBMIT_BUDGET = 8
 VERIFY_BUDGET = 2
 
@@ -176,6 +181,54 @@ def test_quiz_budgets(app, tmp_path, auth, client, count_queries, questions):
         ).all()
         assert [a.correct for a in answers] == [True] * questions
         assert all(a.saved_at is not None and a.response is True for a in answers)
+
+
+@pytest.mark.parametrize("questions", [2, 16])
+def test_start_spike_budgets(app, tmp_path, auth, client, count_queries, questions):
+    _quiz_course(app, tmp_path, "exam", questions)
+    auth.login()
+    client.post("/courses/exam/enrol", data={"action": "enrol"})
+    client.get("/courses/exam")  # the learner came through the course page: its version is cached
+    counter, response = _budget(count_queries, lambda: client.get("/courses/exam/quizzes/check"))
+    assert "Start attempt" in response.get_data(as_text=True)
+    assert f"{questions} question" in response.get_data(as_text=True)
+    assert counter.count <= START_BUDGETS["start page"], (counter.count, counter.statements)
+
+    with count_queries() as counter:
+        response = client.post("/courses/exam/quizzes/check/start")
+    assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
+    assert counter.count <= START_BUDGETS["start"], (counter.count, counter.statements)
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert len(_answer_fields(app, attempt_id)) == questions
+
+    with count_queries() as counter:
+        again = client.post("/courses/exam/quizzes/check/start")
+    assert again.headers["Location"] == response.headers["Location"]  # the open attempt, not a second one
+    assert counter.count <= START_BUDGETS["resume"], (counter.count, counter.statements)
+
+
+def test_gated_final_start_page_budget(app, tmp_path, client, count_queries):
+    """A gated final checks the learner's progress from the course read (no query of its own)."""
+    from datetime import datetime
+
+    from tests import factories
+    from tests.certs import read_lessons, sync_cert_course
+
+    sync_cert_course(app, tmp_path)
+    learner = factories.create_user(app, email="gated@example.org", password="correct horse battery")
+    client.post("/login", data={"email": "gated@example.org", "password": "correct horse battery"})
+    client.post("/courses/certified/enrol", data={"action": "enrol"})
+    client.get("/courses/certified")
+    counter, response = _budget(count_queries, lambda: client.get("/courses/certified/quizzes/final"))
+    html = response.get_data(as_text=True)
+    assert "This opens once every other required part of the course is done" in html
+    assert counter.count <= START_BUDGETS["start page"], (counter.count, counter.statements)
+    refused = client.post("/courses/certified/quizzes/final/start")
+    assert refused.headers["Location"] == "/courses/certified/quizzes/final"
+    read_lessons(app, learner.id, "certified", datetime(2026, 11, 20, 9, 0))
+    counter, response = _budget(count_queries, lambda: client.get("/courses/certified/quizzes/final"))
+    assert "Start attempt" in response.get_data(as_text=True)
+    assert counter.count <= START_BUDGETS["start page"], (counter.count, counter.statements)
 
 
 def test_verify_budget(app, tmp_path, client, count_queries):

@@ -184,8 +184,10 @@ def register_template_helpers(app: Flask) -> None:
 def register_static_files(app: Flask) -> None:
     """Content-hashed static URLs, cached for a year (lms/staticfiles.py)."""
     from lms.staticfiles import init_static_files
+    from lms.urlcache import init_url_cache
 
     init_static_files(app)
+    init_url_cache(app)  # after the hashes: static URLs carry them
 
 
 def register_cli(app: Flask) -> None:

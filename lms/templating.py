@@ -61,9 +61,11 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["minutes"] = format_minutes
 
+    from lms.catalog.content import version_fragment
     from lms.learning.routes import item_url
 
     app.jinja_env.globals["item_url"] = item_url
+    app.jinja_env.globals["version_fragment"] = version_fragment
 
     @app.context_processor
     def site() -> dict[str, Any]:

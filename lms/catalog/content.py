@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
+from markupsafe import Markup
 from sqlalchemy import select, tuple_
 
 from lms.catalog.models import Course, CourseVersion, Item, Module
@@ -110,6 +111,28 @@ def cached(key: tuple, load: Callable[[], Any]) -> Any:
     """Any other immutable published content (e.g. a quiz's questions), loaded once per process by
     ``load``; ``key`` must name an immutable thing (ids of a synced version)."""
     return _cache().cached(key, load)
+
+
+def version_fragment(template: str, version: CourseVersion, part: str = "", **context: Any) -> Markup:
+    """A part of a page that is the same for everyone reading this edition, rendered once per process.
+
+    The course page's credit, faculty and reference sections, and a lesson's article (its body and its
+    references), are most of those pages' markup and rendering time, yet depend only on the immutable
+    version. ``template`` sees ``v`` (the version), ``d`` (its details), ``config`` and ``context``, never
+    the user or the request. ``part`` names what ``context`` holds within the version (e.g. the lesson's
+    key): the caller passes only things of this version that ``part`` determines, never learner data.
+    Templates that reload while running (development) are rendered afresh every time.
+    """
+    app = current_app
+
+    def render() -> Markup:
+        page = app.jinja_env.get_template(template)
+        # The environment autoescapes: the rendered fragment is safe markup, as render_template's is.
+        return Markup(page.render(v=version, d=version.details, config=app.config, **context))  # noqa: S704
+
+    if app.jinja_env.auto_reload:
+        return render()
+    return cached(("fragment", template, version.id, version.checksum, part), render)
 
 
 def _key(course: Course) -> tuple:

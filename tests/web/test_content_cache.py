@@ -54,3 +54,36 @@ def test_lesson_body_shared_through_redis_and_new_version_not_stale(
     sync(app, tmp_path / "v1" / "cached")
     html = client.get("/courses/cached/lessons/l1").get_data(as_text=True)
     assert "Lesson one, revised" in html
+
+
+def test_version_fragments_follow_the_edition_and_hold_nothing_personal(app, tmp_path, auth, client):
+    """The course page's faculty section and a lesson's article are rendered once per version: a new edition
+    shows its own, and what one learner saw (their name, their CSRF token) never reaches another."""
+    folder = write_package(tmp_path, slug="frag", lessons=2, lesson_titles={2: "First title"})
+    sync(app, folder)
+    auth.login()
+    client.post("/courses/frag/enrol", data={"action": "enrol"})
+    page = client.get("/courses/frag").get_data(as_text=True)
+    assert "Test Faculty" in page
+    assert "First title" in client.get("/courses/frag/lessons/l2").get_data(as_text=True)
+    manifest = folder / "course.toml"
+    manifest.write_text(manifest.read_text().replace('name = "Test Faculty"', 'name = "Second Faculty"'))
+    (folder / "lessons" / "l2.md").write_text(
+        (folder / "lessons" / "l2.md").read_text().replace("First title", "Second title")
+    )
+    sync(app, folder)
+    page = client.get("/courses/frag").get_data(as_text=True)
+    assert "Second Faculty" in page and "Test Faculty" not in page
+    lesson = client.get("/courses/frag/lessons/l2").get_data(as_text=True)
+    assert "Second title" in lesson and "First title" not in lesson
+    cache = app.extensions["lms_content"]
+    fragments = [value for key, value in cache._other.items() if key[0] == "fragment"]
+    assert fragments, "no fragment was cached"
+    with app.app_context():
+        from lms.auth.models import User
+        from lms.extensions import db
+
+        names = [u.full_name for u in db.session.scalars(db.select(User))]
+    for html in fragments:
+        assert "csrf_token" not in html
+        assert not any(name in html for name in names)

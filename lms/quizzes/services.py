@@ -110,16 +110,16 @@ def gate_blockers(
     from lms.catalog.content import version_content
 
     content = version_content(course) if course.current_version_no > 0 else None
-    if content is not None and content.version.id == quiz.version_id:
-        version, policy, syllabus = content.version, content.policy, content.syllabus
-        if quiz.key not in gated_keys(policy):
-            return []
+    if content is not None and content.version.id != quiz.version_id:
+        content = None  # an earlier edition's quiz: read that edition
+    version = content.version if content is not None else db.session.get(CourseVersion, quiz.version_id)
+    assert version is not None
+    policy = content.policy if content is not None else policy_of(version)
+    if quiz.key not in gated_keys(policy):
+        return []
+    if content is not None:
+        syllabus = content.syllabus
     else:
-        found = db.session.get(CourseVersion, quiz.version_id)
-        assert found is not None
-        version, policy = found, policy_of(found)
-        if quiz.key not in gated_keys(policy):
-            return []
         rows = syllabus_rows(version.id)
         syllabus = [SyllabusItem(i.key, i.kind, i.title, "", i.content_hash) for i in rows]
     if records is None:
